@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+// Every setting the processes read, checked once at start-up and passed down.
+// Names follow ../shared/api-contract.md; a few extras are documented in the README.
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+const positiveInt = z.coerce
+  .number({ message: 'expected a positive integer' })
+  .int({ message: 'expected a positive integer' })
+  .positive({ message: 'expected a positive integer' });
+
+const port = z.coerce
+  .number({ message: 'expected a TCP port (1-65535)' })
+  .int({ message: 'expected a TCP port (1-65535)' })
+  .min(1, { message: 'expected a TCP port (1-65535)' })
+  .max(65535, { message: 'expected a TCP port (1-65535)' });
+
+const url = z.url({ message: 'expected an absolute URL' });
+
+const hex32Bytes = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, { message: 'expected 64 hex characters (a 256-bit key)' });
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length > 0),
+  )
+  .refine((parts) => parts.length > 0, { message: 'expected a comma-separated list' });
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('rakubun-credits'),
+
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, { message: 'expected a mongodb:// or mongodb+srv:// URL' })
+    .default('mongodb://127.0.0.1:27017'),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, { message: 'expected a database name (letters, digits, _ and -)' })
+    .default('rakubun'),
+
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_URL: url.optional(),
+
+  PUBLIC_BASE_URL: url.default('http://localhost:3000'),
+  ADMIN_API_TOKEN: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/']),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
+  TOKEN_ROTATION_GRACE_SECONDS: z.coerce
+    .number({ message: 'expected a whole number of seconds' })
+    .int({ message: 'expected a whole number of seconds' })
+    .min(0, { message: 'expected a whole number of seconds' })
+    .default(3600),
+  WEBHOOK_SECRET_ENCRYPTION_KEY: hex32Bytes.optional(),
+  REQUIRE_HTTPS: booleanFlag.default(false),
+  TRUST_PROXY: booleanFlag.default(false),
+  CREDIT_TYPES: csv.default(['article', 'image', 'rewrite']),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Variables whose values must never be echoed, not even in a configuration error. */
+const secretNames = new Set([
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'ADMIN_API_TOKEN',
+  'WEBHOOK_SECRET_ENCRYPTION_KEY',
+  'MONGODB_URL',
+]);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the settings from an environment; empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+
+  const problems = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const shown = secretNames.has(name) || input[name] === undefined ? '' : ` (got "${input[name]}")`;
+    return `${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Entry points call this: a bad setting stops the process with a message naming it. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,46 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../logger';
+import { createMongo } from '../mongo/client';
+import { ensureIndexes } from '../mongo/collections';
+import { createWorker, installTemporalRuntime } from '../temporal/worker';
+import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
+
+async function connectWithRetry(address: string, log: (attempt: number) => void): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch {
+      log(attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 10) * 1_000));
+    }
+  }
+}
+
+// The worker process: runs workflows and activities. Scale by starting more on the same task queue.
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+  installTemporalRuntime(logger); // also makes SIGINT/SIGTERM shut the worker down gracefully
+  const mongo = createMongo(config);
+  await ensureIndexes(mongo.db);
+  const workflowBundlePath = await ensureWorkflowBundle((line) => logger.info(line));
+
+  const connection = await connectWithRetry(config.TEMPORAL_ADDRESS, (attempt) =>
+    logger.warn({ address: config.TEMPORAL_ADDRESS, attempt }, 'Temporal not reachable yet; retrying'),
+  );
+  const worker = await createWorker({ config, logger, db: mongo.db, connection, workflowBundlePath });
+  logger.info(
+    { task_queue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
+    'worker polling task queue',
+  );
+  await worker.run(); // resolves after a shutdown signal, once in-flight activities are done
+  await connection.close();
+  await mongo.client.close();
+  logger.info('worker stopped');
+}
+
+main().catch((error) => {
+  console.error('worker failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

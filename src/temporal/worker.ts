@@ -1,0 +1,42 @@
+import { DefaultLogger, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Db } from 'mongodb';
+import { createActivities } from '../../activities';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own log lines into our JSON logs (once per process). */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      const method = level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : 'info';
+      logger[method]({ temporal: meta }, message);
+    }),
+  });
+}
+
+export interface WorkerOptions {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  connection: NativeConnection;
+  workflowBundlePath: string;
+  /** Overrides the configured queue (tests give each suite its own). */
+  taskQueue?: string;
+}
+
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const { config, logger, db, connection } = options;
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: { codePath: options.workflowBundlePath },
+    activities: createActivities({ config, db, logger }),
+    // Activities that are running when SIGTERM arrives get this long to finish.
+    shutdownGraceTime: '20 seconds',
+  });
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('configuration', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 3000);
+    assert.equal(config.RATE_LIMIT_PER_MINUTE, 100);
+    assert.equal(config.TOKEN_ROTATION_GRACE_SECONDS, 3600);
+    assert.equal(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, false);
+    assert.deepEqual(config.ALLOWED_USER_AGENTS, ['Rakubun-WordPress-Plugin/']);
+    assert.deepEqual(config.CREDIT_TYPES, ['article', 'image', 'rewrite']);
+  });
+
+  it('names every bad value, and never echoes a secret', () => {
+    assert.throws(
+      () => loadConfig({ PORT: '70000', RATE_LIMIT_PER_MINUTE: 'lots', ADMIN_API_TOKEN: 'short-secret' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /PORT: expected a TCP port/);
+        assert.match(error.message, /RATE_LIMIT_PER_MINUTE: expected a positive integer \(got "lots"\)/);
+        assert.match(error.message, /ADMIN_API_TOKEN: expected at least 32 characters/);
+        assert.doesNotMatch(error.message, /short-secret/);
+        return true;
+      },
+    );
+  });
+
+  it('stops the API process at start-up with a message naming the bad variable', () => {
+    const root = join(__dirname, '..');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'main', 'api.ts')], {
+      cwd: root,
+      env: { ...process.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'maybe' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 78);
+    assert.match(result.stderr, /WEBHOOK_ALLOW_PRIVATE_NETWORKS: expected true or false/);
+  });
+});

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Db, MongoClient } from 'mongodb';
+import { type Config, loadConfig } from '../../src/config';
+import { createApp } from '../../src/http/app';
+import { createLogger, type Logger } from '../../src/logger';
+import { createMongo } from '../../src/mongo/client';
+import { ensureIndexes } from '../../src/mongo/collections';
+import type { Temporal } from '../../src/temporal/client';
+import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
+
+// Shared handles on the stack that test/run.ts started. Each suite that runs workflows gets its own
+// task queue, so suites cannot pick up each other's work.
+
+interface Shared {
+  config: Config;
+  logger: Logger;
+  mongoClient: MongoClient;
+  db: Db;
+  temporal: Temporal;
+  nativeConnection: NativeConnection;
+}
+
+let shared: Promise<Shared> | undefined;
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+export function stack(): Promise<Shared> {
+  shared ??= (async () => {
+    const config = testConfig();
+    const logger = createLogger({ level: config.LOG_LEVEL, name: 'test' });
+    installTemporalRuntime(logger);
+    const mongo = createMongo(config);
+    await ensureIndexes(mongo.db);
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    return {
+      config,
+      logger,
+      mongoClient: mongo.client,
+      db: mongo.db,
+      temporal: { connection, client },
+      nativeConnection,
+    };
+  })();
+  return shared;
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A real worker on its own task queue, running until `stop()`. */
+export async function startTestWorker(taskQueue: string, configOverrides: Record<string, string> = {}) {
+  const { logger, db, nativeConnection } = await stack();
+  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...configOverrides });
+  const worker: Worker = await createWorker({
+    config,
+    logger,
+    db,
+    connection: nativeConnection,
+    workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    config,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** The real Koa app on a free port, with the shared Mongo and Temporal handles. */
+export async function startTestApi(configOverrides: Record<string, string> = {}) {
+  const { logger, db, temporal } = await stack();
+  const config = testConfig(configOverrides);
+  const app = createApp({ config, logger, db, temporal });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker runs. Only Temporal workflow APIs here: no I/O, no Node modules.
+export { pingWorkflow } from './diagnostics';
