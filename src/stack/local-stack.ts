@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBinaries, type StackBinary } from './binaries';
 import { stackPaths } from './paths';
@@ -28,6 +29,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const persistent = options.mode === 'persistent';
   const dataDir = persistent ? paths.data : (options.scratchDir ?? join(paths.root, 'tmp'));
   const logDir = persistent ? paths.logs : join(dataDir, 'logs');
+  mkdirSync(dataDir, { recursive: true });
 
   const wanted: StackBinary[] = [];
   if (options.temporal) wanted.push('temporal');
