@@ -61,6 +61,7 @@ export const configSchema = z.object({
   ADMIN_API_TOKEN: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
   ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/']),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+  REGISTRATION_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   TOKEN_ROTATION_GRACE_SECONDS: z.coerce
     .number({ message: 'expected a whole number of seconds' })

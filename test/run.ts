@@ -35,6 +35,8 @@ async function main(): Promise<number> {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       MONGODB_DATABASE: 'rakubun_test',
       TEMPORAL_TASK_QUEUE: 'rakubun-test',
+      // Tests register hundreds of instances a minute from one address.
+      REGISTRATION_RATE_LIMIT_PER_MINUTE: '1000000',
       ADMIN_API_TOKEN: 'test-admin-token-0123456789abcdef0123456789',
       TEST_SCRATCH_DIR: scratchDir,
     });

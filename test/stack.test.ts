@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 import { createMongo } from '../src/mongo/client';
+import { createSecretBox } from '../src/tenancy/secret-box';
 import { pingWorkflow } from '../workflows';
 import { stack, startTestApi, startTestWorker, testConfig, uniqueTaskQueue } from './helpers/env';
 
@@ -56,6 +57,7 @@ describe('local stack', () => {
       logger: createLogger({ level: 'silent', name: 't' }),
       db: deadMongo.db,
       temporal,
+      secretBox: createSecretBox(undefined),
     });
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -3,6 +3,9 @@ import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Temporal } from '../temporal/client';
+import type { InstanceDoc } from '../tenancy/instances';
+import type { SecretBox } from '../tenancy/secret-box';
+import type { ClientInfo } from '../tenancy/user-agent';
 
 /** Everything the HTTP layer needs, built once per process and handed to the routes. */
 export interface AppDeps {
@@ -10,6 +13,7 @@ export interface AppDeps {
   logger: Logger;
   db: Db;
   temporal: Temporal;
+  secretBox: SecretBox;
 }
 
 export interface AppState {
@@ -19,6 +23,16 @@ export interface AppState {
   rawBody?: Buffer;
   /** The parsed JSON body, before validation. */
   body?: unknown;
+  /** The authenticated plugin instance (set by pluginAuth). */
+  instance?: InstanceDoc;
+  /** Platform and plugin version from the User-Agent / X-Platform (set by pluginAuth). */
+  client?: ClientInfo;
 }
 
 export type AppContext = ParameterizedContext<AppState>;
+
+/** The authenticated instance of a route behind pluginAuth. */
+export function callerInstance(ctx: AppContext): InstanceDoc {
+  if (!ctx.state.instance) throw new Error('route is not behind pluginAuth');
+  return ctx.state.instance;
+}

@@ -3,8 +3,9 @@ import { loadConfigOrExit } from '../config';
 import { createApp } from '../http/app';
 import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
-import { ensureIndexes } from '../mongo/collections';
+import { ensureIndexes, pruneExpired } from '../mongo/collections';
 import { createTemporal } from '../temporal/client';
+import { createSecretBox } from '../tenancy/secret-box';
 import { onShutdownSignal } from './shutdown';
 
 // The API process: stateless, so any number of them can run behind a load balancer.
@@ -15,7 +16,11 @@ async function main(): Promise<void> {
   const temporal = createTemporal(config);
   await ensureIndexes(mongo.db);
 
-  const app = createApp({ config, logger, db: mongo.db, temporal });
+  const secretBox = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY);
+  if (!secretBox.encrypting) {
+    logger.warn('WEBHOOK_SECRET_ENCRYPTION_KEY is not set: webhook secrets are stored unencrypted');
+  }
+  const app = createApp({ config, logger, db: mongo.db, temporal, secretBox });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   logger.info(
@@ -23,7 +28,14 @@ async function main(): Promise<void> {
     'API listening',
   );
 
+  // Servers without TTL indexes (FerretDB) need expired rate-limit records deleted by hand.
+  const pruner = setInterval(() => {
+    pruneExpired(mongo.db).catch((error) => logger.warn({ err: error }, 'pruning expired documents failed'));
+  }, 10 * 60_000);
+  pruner.unref();
+
   onShutdownSignal(logger, async () => {
+    clearInterval(pruner);
     // In-flight requests finish; idle keep-alive sockets are closed so close() can return.
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();

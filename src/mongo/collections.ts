@@ -5,15 +5,57 @@ import type { Db, IndexDescription } from 'mongodb';
 
 export const collectionNames = {
   instances: 'instances',
+  credentialRotations: 'credential_rotations',
+  apiKeys: 'api_keys',
+  rateLimitHits: 'rate_limit_hits',
+  pluginConfig: 'plugin_config',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
+  // Two registrations of one instance_id: the second insert fails, and gets 409.
   [collectionNames.instances]: [{ key: { instance_id: 1 }, name: 'instance_id_unique', unique: true }],
+  // One rotation per credentials version: concurrent rotations cannot both win.
+  [collectionNames.credentialRotations]: [
+    { key: { instance_id: 1, version: 1 }, name: 'instance_version_unique', unique: true },
+  ],
+  [collectionNames.apiKeys]: [
+    { key: { key_id: 1 }, name: 'key_id_unique', unique: true },
+    { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
+  ],
+  [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
+  [collectionNames.rateLimitHits]: [
+    // One request per numbered slot of a window: the limit holds across API processes.
+    { key: { key: 1, window: 1, slot: 1 }, name: 'key_window_slot_unique', unique: true },
+    { key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 },
+  ],
 };
 
 /** Creates every index; safe to run on each start and from several processes at once. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, specs] of Object.entries(indexes)) {
-    if (specs.length > 0) await db.collection(collection).createIndexes(specs);
+    for (const spec of specs) {
+      try {
+        await db.collection(collection).createIndexes([spec]);
+      } catch (error) {
+        // FerretDB has no TTL indexes: keep a plain index and let pruneExpired() do the deleting.
+        if (spec.expireAfterSeconds === undefined || !/not implemented/i.test(String(error))) throw error;
+        const { expireAfterSeconds: _ttl, ...plain } = spec;
+        await db.collection(collection).createIndexes([{ ...plain, name: `${spec.name}_plain` }]);
+      }
+    }
   }
+}
+
+/** Deletes documents whose TTL has passed, for servers without TTL indexes. Idempotent. */
+export async function pruneExpired(db: Db, now = new Date()): Promise<number> {
+  let deleted = 0;
+  for (const [collection, specs] of Object.entries(indexes)) {
+    for (const spec of specs) {
+      if (spec.expireAfterSeconds !== 0) continue;
+      const field = Object.keys(spec.key)[0]!;
+      const result = await db.collection(collection).deleteMany({ [field]: { $lt: now } });
+      deleted += result.deletedCount;
+    }
+  }
+  return deleted;
 }

@@ -11,6 +11,7 @@ import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
 import type { Temporal } from '../../src/temporal/client';
 import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
+import { createSecretBox } from '../../src/tenancy/secret-box';
 
 // Shared handles on the stack that test/run.ts started. Each suite that runs workflows gets its own
 // task queue, so suites cannot pick up each other's work.
@@ -82,7 +83,13 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
 export async function startTestApi(configOverrides: Record<string, string> = {}) {
   const { logger, db, temporal } = await stack();
   const config = testConfig(configOverrides);
-  const app = createApp({ config, logger, db, temporal });
+  const app = createApp({
+    config,
+    logger,
+    db,
+    temporal,
+    secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -14,12 +14,22 @@ export function errorHandler(): Middleware<AppState> {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
       }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      }
     } catch (caught) {
       const error = caught instanceof ZodError ? invalidRequest(caught.issues) : caught;
       if (error instanceof ApiError) {
         ctx.status = error.status;
         for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
         ctx.body = { success: false, error: error.code, message: error.message, ...error.extra };
+        return;
+      }
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        // Errors raised by Koa itself for a bad request (e.g. a malformed header).
+        ctx.status = status;
+        ctx.body = { success: false, error: 'invalid_request', message: 'Malformed request' };
         return;
       }
       ctx.state.log.error({ err: error }, 'unhandled error');

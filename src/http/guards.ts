@@ -1,0 +1,32 @@
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
+import type { Scope } from '../tenancy/scopes';
+import type { AppDeps, AppState } from './context';
+import { adminAuth } from './middleware/admin-auth';
+import { pluginAuth } from './middleware/plugin-auth';
+import { rateLimit } from './middleware/rate-limit';
+
+export interface Guards {
+  /** A plugin route: authenticated instance, then its per-minute limit. */
+  plugin(scope?: Scope): Middleware<AppState>;
+  /** An unauthenticated route, limited per client address. */
+  anonymous(): Middleware<AppState>;
+  /** An operator route under /admin/v1. */
+  admin(): Middleware<AppState>;
+}
+
+export function createGuards(deps: AppDeps): Guards {
+  const limit = deps.config.RATE_LIMIT_PER_MINUTE;
+  const perInstance = rateLimit(deps.db, limit, (ctx) => `instance:${ctx.state.instance!.instance_id}`);
+  const perAddress = rateLimit(
+    deps.db,
+    deps.config.REGISTRATION_RATE_LIMIT_PER_MINUTE,
+    (ctx) => `ip:${ctx.ip}`,
+  );
+  const admin = adminAuth(deps.config.ADMIN_API_TOKEN);
+  return {
+    plugin: (scope) => compose([pluginAuth(deps, scope), perInstance]),
+    anonymous: () => perAddress,
+    admin: () => admin,
+  };
+}

@@ -1,0 +1,186 @@
+import type { Db } from 'mongodb';
+import { collectionNames } from '../mongo/collections';
+import { isDuplicateKeyError } from '../mongo/errors';
+import { hashToken, newApiToken, newWebhookSecret } from './credentials';
+import type { SecretBox, StoredSecret } from './secret-box';
+
+export interface InstanceDoc {
+  instance_id: string;
+  site_url: string;
+  admin_email: string;
+  wordpress_version?: string;
+  plugin_version?: string;
+  status: 'active' | 'disabled';
+  disabled_reason?: string;
+  api_token_hash: string;
+  /** The token replaced by the last rotation, accepted until `previous_api_token_expires_at`. */
+  previous_api_token_hash?: string;
+  previous_api_token_expires_at?: Date;
+  webhook_secret: StoredSecret;
+  previous_webhook_secret?: StoredSecret;
+  previous_webhook_secret_expires_at?: Date;
+  credentials_version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The instance as the API shows it: never its secrets. */
+export interface PublicInstance {
+  instance_id: string;
+  site_url: string;
+  admin_email: string;
+  wordpress_version: string | null;
+  plugin_version: string | null;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function publicInstance(doc: InstanceDoc): PublicInstance {
+  return {
+    instance_id: doc.instance_id,
+    site_url: doc.site_url,
+    admin_email: doc.admin_email,
+    wordpress_version: doc.wordpress_version ?? null,
+    plugin_version: doc.plugin_version ?? null,
+    status: doc.status,
+    disabled_reason: doc.disabled_reason ?? null,
+    created_at: doc.created_at.toISOString(),
+    updated_at: doc.updated_at.toISOString(),
+  };
+}
+
+export class AlreadyRegisteredError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`instance ${instanceId} is already registered`);
+  }
+}
+
+export class RotationConflictError extends Error {}
+
+export function instances(db: Db) {
+  return db.collection<InstanceDoc>(collectionNames.instances);
+}
+
+export interface Registration {
+  instance_id: string;
+  site_url: string;
+  admin_email: string;
+  wordpress_version?: string;
+  plugin_version?: string;
+}
+
+/**
+ * Creates an instance and returns its credentials, the only time they are shown. The unique index
+ * on instance_id decides between two concurrent registrations: the second one is refused.
+ */
+export async function registerInstance(db: Db, box: SecretBox, registration: Registration, now = new Date()) {
+  const apiToken = newApiToken();
+  const webhookSecret = newWebhookSecret();
+  try {
+    await instances(db).insertOne({
+      ...registration,
+      status: 'active',
+      api_token_hash: hashToken(apiToken),
+      webhook_secret: box.seal(webhookSecret),
+      credentials_version: 1,
+      created_at: now,
+      updated_at: now,
+    });
+  } catch (error) {
+    if (isDuplicateKeyError(error)) throw new AlreadyRegisteredError(registration.instance_id);
+    throw error;
+  }
+  return { instance_id: registration.instance_id, api_token: apiToken, webhook_secret: webhookSecret };
+}
+
+export function findInstance(db: Db, instanceId: string): Promise<InstanceDoc | null> {
+  return instances(db).findOne({ instance_id: instanceId }, { projection: { _id: 0 } });
+}
+
+export type Credential = 'api_token' | 'webhook_secret';
+
+/**
+ * Replaces the chosen credentials. The old api token keeps working for the grace period, and the old
+ * webhook secret still signs (as a second Standard Webhooks signature) for the same time, so a plugin
+ * can store the new values without missing a call. A unique (instance, version) record makes two
+ * concurrent rotations impossible: the loser gets RotationConflictError and may simply retry.
+ */
+export async function rotateCredentials(
+  db: Db,
+  box: SecretBox,
+  instance: InstanceDoc,
+  which: readonly Credential[],
+  graceSeconds: number,
+  now = new Date(),
+): Promise<Partial<Record<Credential, string>>> {
+  const version = instance.credentials_version + 1;
+  try {
+    await db
+      .collection(collectionNames.credentialRotations)
+      .insertOne({ instance_id: instance.instance_id, version, rotated: [...which], created_at: now });
+  } catch (error) {
+    if (isDuplicateKeyError(error)) throw new RotationConflictError('a rotation is already in progress');
+    throw error;
+  }
+  const graceEnds = new Date(now.getTime() + graceSeconds * 1000);
+  const fresh: Partial<Record<Credential, string>> = {};
+  const set: Partial<InstanceDoc> = { credentials_version: version, updated_at: now };
+  if (which.includes('api_token')) {
+    fresh.api_token = newApiToken();
+    set.api_token_hash = hashToken(fresh.api_token);
+    set.previous_api_token_hash = instance.api_token_hash;
+    set.previous_api_token_expires_at = graceEnds;
+  }
+  if (which.includes('webhook_secret')) {
+    fresh.webhook_secret = newWebhookSecret();
+    set.webhook_secret = box.seal(fresh.webhook_secret);
+    set.previous_webhook_secret = instance.webhook_secret;
+    set.previous_webhook_secret_expires_at = graceEnds;
+  }
+  await instances(db).updateOne({ instance_id: instance.instance_id }, { $set: set });
+  return fresh;
+}
+
+export type InstancePatch = Partial<
+  Pick<InstanceDoc, 'site_url' | 'admin_email' | 'wordpress_version' | 'plugin_version'>
+>;
+
+export async function updateInstance(db: Db, instanceId: string, patch: InstancePatch, now = new Date()) {
+  return instances(db).findOneAndUpdate(
+    { instance_id: instanceId },
+    { $set: { ...patch, updated_at: now } },
+    { returnDocument: 'after' },
+  );
+}
+
+export async function setInstanceStatus(
+  db: Db,
+  instanceId: string,
+  status: InstanceDoc['status'],
+  reason: string | undefined,
+  now = new Date(),
+) {
+  const update =
+    status === 'disabled'
+      ? { $set: { status, disabled_reason: reason ?? 'disabled by operator', updated_at: now } }
+      : { $set: { status, updated_at: now }, $unset: { disabled_reason: '' as const } };
+  return instances(db).findOneAndUpdate({ instance_id: instanceId }, update, { returnDocument: 'after' });
+}
+
+/** Where and how to sign webhooks for an instance (the delivery activities use this). */
+export async function webhookSigningKeys(db: Db, box: SecretBox, instanceId: string, now = new Date()) {
+  const doc = await findInstance(db, instanceId);
+  if (!doc) return null;
+  const previousValid =
+    doc.previous_webhook_secret &&
+    doc.previous_webhook_secret_expires_at &&
+    doc.previous_webhook_secret_expires_at > now;
+  return {
+    site_url: doc.site_url,
+    status: doc.status,
+    secret: box.open(doc.webhook_secret),
+    previous_secret: previousValid ? box.open(doc.previous_webhook_secret!) : undefined,
+  };
+}

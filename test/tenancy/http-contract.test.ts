@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import { rateLimit } from '../../src/http/middleware/rate-limit';
+import { stack, startTestApi } from '../helpers/env';
+import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
+
+describe('HTTP contract: errors, limits, HTTPS', () => {
+  let api: Awaited<ReturnType<typeof startTestApi>>;
+  before(async () => {
+    api = await startTestApi();
+  });
+  after(() => api.stop());
+
+  it('broken JSON is 400 invalid_json; an oversize body is 413; both carry X-Request-ID', async () => {
+    const broken = await call(api.url, 'POST', '/api/v1/plugins/register', { body: '{"instance_id": ' });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error, 'invalid_json');
+    assert.match(broken.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+
+    const huge = await call(api.url, 'POST', '/api/v1/plugins/register', {
+      body: JSON.stringify({ instance_id: 'x'.repeat(1024 * 1024 + 10) }),
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.error, 'payload_too_large');
+  });
+
+  it('unknown routes are 404 in the error shape', async () => {
+    const result = await call(api.url, 'GET', '/api/v1/nope');
+    assert.equal(result.status, 404);
+    assert.deepEqual(Object.keys(result.body).sort(), ['error', 'message', 'success']);
+  });
+
+  it('the per-instance limit trips at the limit with Retry-After and RateLimit-* headers', async () => {
+    const limited = await startTestApi({ RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const a = await registerPlugin(limited.url);
+      const other = await registerPlugin(limited.url);
+      const plugin = asPlugin(limited.url, a);
+      // Keep all six calls inside one minute window.
+      const leftInWindow = 60_000 - (Date.now() % 60_000);
+      if (leftInWindow < 5_000) await new Promise((resolve) => setTimeout(resolve, leftInWindow + 50));
+      const statuses: number[] = [];
+      let last = await plugin('GET', `/api/v1/instances/${a.instance_id}`);
+      statuses.push(last.status);
+      assert.equal(last.headers.get('ratelimit-limit'), '5');
+      assert.equal(last.headers.get('ratelimit-remaining'), '4');
+      for (let i = 0; i < 5; i += 1) {
+        last = await plugin('GET', `/api/v1/instances/${a.instance_id}`);
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+      assert.equal(last.body.error, 'rate_limited');
+      assert.ok(Number(last.headers.get('retry-after')) >= 1);
+      assert.equal(last.headers.get('ratelimit-remaining'), '0');
+      // Another instance has its own budget.
+      assert.equal(
+        (await asPlugin(limited.url, other)('GET', `/api/v1/instances/${other.instance_id}`)).status,
+        200,
+      );
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('the limiter counts exactly under concurrency and resets with the window', async () => {
+    const { db } = await stack();
+    const windowMs = 2_000;
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        ctx.status = (error as { status: number }).status;
+      }
+    });
+    const key = `test:${randomUUID()}`;
+    app.use(rateLimit(db, 10, () => key, windowMs));
+    app.use((ctx) => {
+      ctx.body = 'ok';
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const burst = async () =>
+      Promise.all(Array.from({ length: 30 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.status)));
+    try {
+      // Start just after a window boundary so the burst stays inside one window.
+      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
+      const first = await burst();
+      assert.equal(first.filter((s) => s === 200).length, 10, `statuses ${first}`);
+      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
+      const second = await burst();
+      assert.equal(second.filter((s) => s === 200).length, 10, 'a new window has a fresh budget');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('REQUIRE_HTTPS refuses plain HTTP; X-Forwarded-Proto counts only with TRUST_PROXY', async () => {
+    const strict = await startTestApi({ REQUIRE_HTTPS: 'true' });
+    const proxied = await startTestApi({ REQUIRE_HTTPS: 'true', TRUST_PROXY: 'true' });
+    try {
+      const plain = await call(strict.url, 'GET', '/api/v1/packages');
+      assert.equal(plain.status, 403);
+      assert.equal(plain.body.error, 'https_required');
+      const spoofed = await call(strict.url, 'GET', '/api/v1/nope', {
+        headers: { 'X-Forwarded-Proto': 'https' },
+      });
+      assert.equal(spoofed.body.error, 'https_required', 'untrusted proxy header ignored');
+      const behindProxy = await call(proxied.url, 'GET', '/api/v1/nope', {
+        headers: { 'X-Forwarded-Proto': 'https' },
+      });
+      assert.equal(behindProxy.body.error, 'not_found', 'passes the HTTPS check');
+      assert.equal((await call(strict.url, 'GET', '/health')).status, 200, 'health stays open');
+    } finally {
+      await strict.stop();
+      await proxied.stop();
+    }
+  });
+});
