@@ -14,14 +14,14 @@ import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
 const say = (line: string) => console.log(line);
 
-/** An admin token kept under .stack so that it survives restarts of the local stack. */
-function localAdminToken(): string {
-  const file = join(stackPaths().root, 'admin-token');
+/** A secret kept under .stack so that it survives restarts of the local stack. */
+function localSecret(name: string): string {
+  const file = join(stackPaths().root, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = randomBytes(32).toString('hex');
+  const secret = randomBytes(32).toString('hex');
   mkdirSync(stackPaths().root, { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 function spawnProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
@@ -41,12 +41,14 @@ async function main(): Promise<void> {
     stripeMock: false,
     log: say,
   });
-  const adminToken = process.env.ADMIN_API_TOKEN || localAdminToken();
+  const adminToken = process.env.ADMIN_API_TOKEN || localSecret('admin-token');
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...stack.env,
     ADMIN_API_TOKEN: adminToken,
+    WEBHOOK_SECRET_ENCRYPTION_KEY:
+      process.env.WEBHOOK_SECRET_ENCRYPTION_KEY || localSecret('webhook-secret-encryption-key'),
     // Plugin sites on this machine are on loopback: allow them on the local stack only.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
   };
