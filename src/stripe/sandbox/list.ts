@@ -1,6 +1,6 @@
 import { invalidRequest } from './api-error';
 import type { FormObject, FormValue } from './form';
-import type { ListObject } from './objects';
+import type { EventObject, ListObject, SandboxObject } from './objects';
 import type { SandboxStore } from './store';
 import { expand, render } from './views';
 
@@ -50,7 +50,7 @@ export function expandPaths(params: FormObject): string[] {
   return paths as string[];
 }
 
-export function listPage<T extends { id: string; created: number }>(
+export function listPage<T extends SandboxObject | EventObject>(
   store: SandboxStore,
   objects: Record<string, T>,
   params: FormObject,
@@ -90,7 +90,7 @@ export function listPage<T extends { id: string; created: number }>(
   });
   return {
     object: 'list',
-    data: page.map((object) => expand(store, render(store, object as never), itemPaths)),
+    data: page.map((object) => expand(store, render(store, object), itemPaths)),
     has_more: hasMore,
     url,
   };

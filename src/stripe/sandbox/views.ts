@@ -1,5 +1,5 @@
 import { invalidRequest } from './api-error';
-import type { ChargeObject, ListObject, RefundObject, SandboxObject } from './objects';
+import type { ChargeObject, EventObject, ListObject, RefundObject, SandboxObject } from './objects';
 import type { SandboxStore } from './store';
 
 // What the API returns for a stored object: a copy (callers must not mutate state through it),
@@ -13,7 +13,7 @@ const expandable: Record<string, string[]> = {
   dispute: ['charge', 'payment_intent'],
 };
 
-export function render(store: SandboxStore, object: SandboxObject): Record<string, unknown> {
+export function render(store: SandboxStore, object: SandboxObject | EventObject): Record<string, unknown> {
   const copy = structuredClone(object) as unknown as Record<string, unknown>;
   if (object.object === 'charge') copy.refunds = refundList(store, object);
   return copy;
