@@ -7,6 +7,7 @@ import { GoMissingError } from '../stack/binaries';
 import { startLocalStack } from '../stack/local-stack';
 import { projectRoot, stackPaths } from '../stack/paths';
 import { waitForPort } from '../stack/ports';
+import { startLocalStripeSandbox } from '../stripe/sandbox/local';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
 // `npm start`: the whole backend on one machine. Starts the servers that are not configured
@@ -34,6 +35,16 @@ function spawnProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
 
 async function main(): Promise<void> {
   const config = loadConfig(); // fail fast on a bad setting, before building anything
+  // No Stripe configured: the local sandbox plays Stripe (checkout page, webhooks) on this
+  // machine. Started first: it holds no servers that a failure here would leave running.
+  const stripeSandbox =
+    process.env.STRIPE_SECRET_KEY || process.env.STRIPE_API_URL
+      ? undefined
+      : await startLocalStripeSandbox({
+          apiPort: config.PORT,
+          stateFile: join(stackPaths().data, 'stripe-sandbox.json'),
+          log: say,
+        });
   const stack = await startLocalStack({
     mode: 'persistent',
     temporal: !process.env.TEMPORAL_ADDRESS,
@@ -46,6 +57,7 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...stack.env,
+    ...stripeSandbox?.env,
     ADMIN_API_TOKEN: adminToken,
     WEBHOOK_SECRET_ENCRYPTION_KEY:
       process.env.WEBHOOK_SECRET_ENCRYPTION_KEY || localSecret('webhook-secret-encryption-key'),
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
       ),
     );
     say('[start] stopping local servers...');
+    await stripeSandbox?.stop();
     await stack.stop();
     say('[start] stopped');
     process.exit(exitCode);
@@ -98,6 +111,7 @@ async function main(): Promise<void> {
     API: `http://127.0.0.1:${config.PORT}`,
     Health: `http://127.0.0.1:${config.PORT}/health`,
     ...stack.urls,
+    ...(stripeSandbox ? { 'Stripe sandbox': stripeSandbox.url } : {}),
   };
   say('');
   say('Rakubun credits backend is running:');
