@@ -58,6 +58,7 @@ describe('local stack', () => {
       db: deadMongo.db,
       temporal,
       secretBox: createSecretBox(undefined),
+      stripe: undefined,
     });
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -2,6 +2,7 @@ import type { ParameterizedContext } from 'koa';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { StripeGateway } from '../stripe/gateway';
 import type { Temporal } from '../temporal/client';
 import type { InstanceDoc } from '../tenancy/instances';
 import type { SecretBox } from '../tenancy/secret-box';
@@ -14,6 +15,8 @@ export interface AppDeps {
   db: Db;
   temporal: Temporal;
   secretBox: SecretBox;
+  /** Undefined without STRIPE_SECRET_KEY: purchases then answer 500 payment_not_configured. */
+  stripe: StripeGateway | undefined;
 }
 
 export interface AppState {
@@ -27,6 +30,8 @@ export interface AppState {
   instance?: InstanceDoc;
   /** Platform and plugin version from the User-Agent / X-Platform (set by pluginAuth). */
   client?: ClientInfo;
+  /** The request's Idempotency-Key, once the idempotency middleware has claimed it. */
+  idempotencyKey?: string;
 }
 
 export type AppContext = ParameterizedContext<AppState>;

@@ -3,6 +3,7 @@ import compose from 'koa-compose';
 import type { Scope } from '../tenancy/scopes';
 import type { AppDeps, AppState } from './context';
 import { adminAuth } from './middleware/admin-auth';
+import { idempotency } from './middleware/idempotency';
 import { pluginAuth } from './middleware/plugin-auth';
 import { rateLimit } from './middleware/rate-limit';
 
@@ -13,6 +14,8 @@ export interface Guards {
   anonymous(): Middleware<AppState>;
   /** An operator route under /admin/v1. */
   admin(): Middleware<AppState>;
+  /** Honours Idempotency-Key (after the caller is known: keys are per instance). */
+  idempotent(): Middleware<AppState>;
 }
 
 export function createGuards(deps: AppDeps): Guards {
@@ -24,9 +27,11 @@ export function createGuards(deps: AppDeps): Guards {
     (ctx) => `ip:${ctx.ip}`,
   );
   const admin = adminAuth(deps.config.ADMIN_API_TOKEN);
+  const replay = idempotency(deps.db);
   return {
     plugin: (scope) => compose([pluginAuth(deps, scope), perInstance]),
     anonymous: () => perAddress,
     admin: () => admin,
+    idempotent: () => replay,
   };
 }

@@ -4,6 +4,7 @@ import { createApp } from '../http/app';
 import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes, pruneExpired } from '../mongo/collections';
+import { stripeGatewayFromConfig } from '../stripe/gateway';
 import { createTemporal } from '../temporal/client';
 import { createSecretBox } from '../tenancy/secret-box';
 import { onShutdownSignal } from './shutdown';
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   if (!secretBox.encrypting) {
     logger.warn('WEBHOOK_SECRET_ENCRYPTION_KEY is not set: webhook secrets are stored unencrypted');
   }
-  const app = createApp({ config, logger, db: mongo.db, temporal, secretBox });
+  const stripe = stripeGatewayFromConfig(config);
+  if (!stripe) logger.warn('STRIPE_SECRET_KEY is not set: purchases answer 500 payment_not_configured');
+  const app = createApp({ config, logger, db: mongo.db, temporal, secretBox, stripe });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   logger.info(

@@ -9,6 +9,9 @@ export const collectionNames = {
   apiKeys: 'api_keys',
   rateLimitHits: 'rate_limit_hits',
   pluginConfig: 'plugin_config',
+  idempotencyKeys: 'idempotency_keys',
+  purchases: 'purchases',
+  stripeEvents: 'stripe_events',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
@@ -21,6 +24,18 @@ const indexes: Record<string, IndexDescription[]> = {
   [collectionNames.apiKeys]: [
     { key: { key_id: 1 }, name: 'key_id_unique', unique: true },
     { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
+  ],
+  // An Idempotency-Key is claimed by exactly one request per instance.
+  [collectionNames.idempotencyKeys]: [
+    { key: { instance_id: 1, key: 1 }, name: 'instance_key_unique', unique: true },
+    { key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 },
+  ],
+  // A purchase id is unique, so a retried request (same Idempotency-Key) finds its purchase.
+  [collectionNames.purchases]: [
+    { key: { purchase_id: 1 }, name: 'purchase_id_unique', unique: true },
+    { key: { stripe_checkout_session_id: 1 }, name: 'stripe_checkout_session_id' },
+    { key: { stripe_payment_intent_id: 1 }, name: 'stripe_payment_intent_id' },
+    { key: { instance_id: 1, created_at: -1 }, name: 'instance_created' },
   ],
   [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
   [collectionNames.rateLimitHits]: [

@@ -5,6 +5,7 @@ import { redactSecrets, StripeGatewayError, toGatewayError } from './errors';
 import {
   chargeSnapshot,
   checkoutSessionSnapshot,
+  disputeSnapshot,
   paymentIntentSnapshot,
   webhookEventSummary,
 } from './normalize';
@@ -12,6 +13,7 @@ import type {
   ChargeSnapshot,
   CheckoutSessionSnapshot,
   CreatedPaymentIntent,
+  DisputeSnapshot,
   PaymentIntentSnapshot,
   RecentList,
   StripeMetadata,
@@ -164,6 +166,17 @@ export function createStripeGateway(options: StripeClientOptions) {
       return checkoutSessionSnapshot(session);
     },
 
+    /** Cancels an unpaid PaymentIntent (a purchase past its deadline); fails if it is already paid. */
+    async cancelPaymentIntent(id: string): Promise<PaymentIntentSnapshot> {
+      const intent = await call('payment_intents.cancel', () => stripe.paymentIntents.cancel(id));
+      return paymentIntentSnapshot(intent);
+    },
+
+    async retrieveDispute(id: string): Promise<DisputeSnapshot> {
+      const dispute = await call('disputes.retrieve', () => stripe.disputes.retrieve(id));
+      return disputeSnapshot(dispute);
+    },
+
     listRecentCheckoutSessions(request: RecentListRequest): Promise<RecentList<CheckoutSessionSnapshot>> {
       assertListBound(request.limit);
       const openList = () =>
@@ -227,3 +240,12 @@ function assertListBound(limit: number): void {
 }
 
 const unixSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** The gateway the configuration asks for: none without STRIPE_SECRET_KEY. */
+export function stripeGatewayFromConfig(config: {
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_API_URL?: string;
+}): StripeGateway | undefined {
+  if (!config.STRIPE_SECRET_KEY) return undefined;
+  return createStripeGateway({ secretKey: config.STRIPE_SECRET_KEY, apiUrl: config.STRIPE_API_URL });
+}

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type {
   ChargeSnapshot,
   CheckoutSessionSnapshot,
+  DisputeSnapshot,
   PaymentIntentSnapshot,
   StripeMetadata,
   StripeWebhookEvent,
@@ -114,5 +115,18 @@ export function webhookEventSummary(event: Stripe.Event): StripeWebhookEvent {
     paymentIntentId: byType('payment_intent') ?? refOrNull(object.payment_intent),
     chargeId: byType('charge') ?? refOrNull(object.charge) ?? refOrNull(object.latest_charge),
     object,
+  };
+}
+
+export function disputeSnapshot(dispute: Stripe.Dispute): DisputeSnapshot {
+  const idOf = (value: string | { id: string } | null | undefined) =>
+    value == null ? null : typeof value === 'string' ? value : value.id;
+  return {
+    id: dispute.id,
+    status: dispute.status,
+    amount: dispute.amount,
+    currency: dispute.currency,
+    chargeId: idOf(dispute.charge),
+    paymentIntentId: idOf(dispute.payment_intent),
   };
 }

@@ -86,3 +86,13 @@ export interface RecentList<T> {
   /** More objects matched than the bound allowed: run again with a later createdSince. */
   hasMore: boolean;
 }
+
+export interface DisputeSnapshot {
+  id: string;
+  /** warning_needs_response, warning_under_review, warning_closed, needs_response, under_review, won, lost */
+  status: string;
+  amount: number;
+  currency: string;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+}

@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app';
 import { createLogger, type Logger } from '../../src/logger';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
+import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
 import type { Temporal } from '../../src/temporal/client';
 import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
 import { createSecretBox } from '../../src/tenancy/secret-box';
@@ -89,6 +90,7 @@ export async function startTestApi(configOverrides: Record<string, string> = {})
     db,
     temporal,
     secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
+    stripe: stripeGatewayFromConfig(config),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

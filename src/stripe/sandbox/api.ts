@@ -88,6 +88,14 @@ function routes(deps: ApiDeps): Array<[string, RegExp, ApiHandler]> {
       new RegExp(`^/v1/payment_intents/${id}$`),
       retrieve(deps, 'payment_intent', () => state().paymentIntents),
     ],
+    [
+      'POST',
+      new RegExp(`^/v1/payment_intents/${id}/cancel$`),
+      (_params, [intentId = ''], key) => {
+        const events = lifecycle.cancelPaymentIntent(intentId, key);
+        return { body: render(store, lifecycle.paymentIntent(intentId)), events };
+      },
+    ],
     ['GET', new RegExp(`^/v1/charges/${id}$`), retrieve(deps, 'charge', () => state().charges)],
     ['GET', new RegExp(`^/v1/refunds/${id}$`), retrieve(deps, 'refund', () => state().refunds)],
     ['GET', new RegExp(`^/v1/disputes/${id}$`), retrieve(deps, 'dispute', () => state().disputes)],

@@ -154,6 +154,20 @@ export class PaymentLifecycle {
     return [this.events.record('checkout.session.expired', session, { idempotencyKey })];
   }
 
+  /** Cancels an unpaid PaymentIntent, as `POST /v1/payment_intents/:id/cancel` does on Stripe. */
+  cancelPaymentIntent(intentId: string, idempotencyKey?: string | null): EventObject[] {
+    const intent = this.paymentIntent(intentId);
+    if (intent.status === 'succeeded' || intent.status === 'canceled' || intent.status === 'processing') {
+      throw invalidRequest(
+        `You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`,
+      );
+    }
+    intent.status = 'canceled';
+    intent.canceled_at = unixNow();
+    this.store.changed();
+    return [this.events.record('payment_intent.canceled', intent, { idempotencyKey })];
+  }
+
   /** Sessions past expires_at expire on their own, as on Stripe (within a few seconds here). */
   expireDueSessions(now = unixNow()): EventObject[] {
     return Object.values(this.store.state.sessions)

@@ -1,0 +1,306 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import type { Ledger } from '../src/ledger';
+import { collectionNames } from '../src/mongo/collections';
+import { findPurchase, saveOutcome } from '../src/purchases/store';
+import { StripeGatewayError } from '../src/stripe/errors';
+import type { StripeGateway } from '../src/stripe/gateway';
+import type { PaymentIntentSnapshot } from '../src/stripe/types';
+import type { PaymentCheck, PurchaseTerms, PurchaseView } from '../workflows/purchase/definitions';
+
+export interface PurchaseActivityDeps {
+  db: Db;
+  ledger: Ledger;
+  /** Undefined when Stripe is not configured: purchases cannot start then, so this is never reached. */
+  stripe: StripeGateway | undefined;
+  publishCreditsUpdated(input: CreditsUpdatedInput): Promise<void>;
+}
+
+export interface CreditsUpdatedInput {
+  instance_id: string;
+  user_id: string;
+  user_email: string;
+  delta: number;
+  reason: string;
+  ledger_seq: number;
+  balances: Record<string, number>;
+  purchase_id: string;
+}
+
+interface LedgerChange {
+  delta: number;
+  ledger_seq: number;
+  balances: Record<string, number>;
+}
+
+/** Stripe said no for good (bad request, unknown object): retrying cannot help. */
+async function stripeCall<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof StripeGatewayError && !error.retryable) {
+      throw ApplicationFailure.nonRetryable(error.message, 'StripeRejected');
+    }
+    throw error;
+  }
+}
+
+function account(terms: PurchaseTerms) {
+  return { instance_id: terms.instance_id, user_id: terms.user_id, user_email: terms.user_email };
+}
+
+/** Credits to take back for a refunded amount: proportional, rounded up, never more than granted. */
+export function creditsForRefund(
+  terms: Pick<PurchaseTerms, 'credits' | 'amount'>,
+  amountRefunded: number,
+): number {
+  if (amountRefunded >= terms.amount) return terms.credits;
+  return Math.min(terms.credits, Math.ceil((terms.credits * amountRefunded) / terms.amount));
+}
+
+export function createPurchaseActivities(deps: PurchaseActivityDeps) {
+  const gateway = (): StripeGateway => {
+    if (!deps.stripe) throw ApplicationFailure.nonRetryable('Stripe is not configured', 'StripeRejected');
+    return deps.stripe;
+  };
+  const currency = (terms: PurchaseTerms) => terms.currency.toLowerCase();
+
+  function checkIntent(terms: PurchaseTerms, intent: PaymentIntentSnapshot): PaymentCheck {
+    const ids = { payment_intent_id: intent.id, charge_id: intent.latestChargeId ?? undefined };
+    if (intent.status === 'succeeded') {
+      if (intent.amountReceived !== terms.amount || intent.currency !== currency(terms)) {
+        return {
+          outcome: 'mismatch',
+          ...ids,
+          detail: `paid ${intent.amountReceived} ${intent.currency}, package costs ${terms.amount} ${currency(terms)}`,
+        };
+      }
+      return { outcome: 'paid', ...ids };
+    }
+    if (intent.status === 'canceled') return { outcome: 'expired', ...ids };
+    if (intent.status === 'requires_payment_method' && intent.lastPaymentError) {
+      return { outcome: 'failed', ...ids, detail: intent.lastPaymentError.message ?? 'payment failed' };
+    }
+    return { outcome: 'pending', ...ids };
+  }
+
+  return {
+    async loadPurchaseTerms(purchaseId: string): Promise<PurchaseTerms> {
+      const doc = await findPurchase(deps.db, purchaseId);
+      if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, 'PurchaseNotFound');
+      const {
+        request_hash: _hash,
+        checkout_url: _url,
+        outcome: _outcome,
+        status: _status,
+        updated_at: _at,
+        ...terms
+      } = doc as typeof doc & { _id?: unknown };
+      return terms;
+    },
+
+    /**
+     * Reads the payment back from Stripe: the only thing that can make a purchase paid. With
+     * `close_if_open` (the deadline) an open Checkout Session is expired and an unpaid intent
+     * cancelled first, then read again, so a payment racing the deadline is still seen.
+     */
+    async checkPayment(input: {
+      terms: PurchaseTerms;
+      checkout_session_id?: string;
+      payment_intent_id?: string;
+      close_if_open: boolean;
+    }): Promise<PaymentCheck> {
+      const { terms } = input;
+      const stripe = gateway();
+      if (input.checkout_session_id) {
+        let session = await stripeCall(() => stripe.retrieveCheckoutSession(input.checkout_session_id!));
+        if (input.close_if_open && session.status === 'open') {
+          await stripeCall(() => stripe.expireCheckoutSession(session.id)).catch(() => undefined);
+          session = await stripeCall(() => stripe.retrieveCheckoutSession(session.id));
+        }
+        const ids = { payment_intent_id: session.paymentIntentId ?? undefined };
+        if (session.status === 'expired') return { outcome: 'expired', ...ids };
+        if (session.status === 'complete' && session.paymentStatus === 'paid') {
+          if (session.amountTotal !== terms.amount || session.currency !== currency(terms)) {
+            return {
+              outcome: 'mismatch',
+              ...ids,
+              detail: `paid ${session.amountTotal} ${session.currency}, package costs ${terms.amount} ${currency(terms)}`,
+            };
+          }
+          return { outcome: 'paid', ...ids, charge_id: session.paymentIntent?.latestChargeId ?? undefined };
+        }
+        if (session.status === 'complete' && session.paymentIntent) {
+          // Async methods (bank transfer, konbini): complete but unpaid until the money arrives.
+          const intent = session.paymentIntent;
+          if (['requires_payment_method', 'canceled'].includes(intent.status)) {
+            return {
+              outcome: 'failed',
+              ...ids,
+              detail: intent.lastPaymentError?.message ?? 'async payment failed',
+            };
+          }
+        }
+        return { outcome: 'pending', ...ids };
+      }
+      if (input.payment_intent_id) {
+        let intent = await stripeCall(() => stripe.retrievePaymentIntent(input.payment_intent_id!));
+        const open = !['succeeded', 'canceled', 'processing'].includes(intent.status);
+        if (input.close_if_open && open) {
+          await stripeCall(() => stripe.cancelPaymentIntent(intent.id)).catch(() => undefined);
+          intent = await stripeCall(() => stripe.retrievePaymentIntent(intent.id));
+        }
+        return checkIntent(terms, intent);
+      }
+      // Nothing was ever created at Stripe for this purchase: there is nothing to pay.
+      return { outcome: input.close_if_open ? 'expired' : 'pending' };
+    },
+
+    /** The purchase id is the ledger key: however often this runs, the credits arrive once. */
+    async grantPurchaseCredits(input: {
+      terms: PurchaseTerms;
+    }): Promise<LedgerChange & { transaction_id: string }> {
+      const { terms } = input;
+      const result = await deps.ledger.grant({
+        ...account(terms),
+        kind: 'purchase',
+        credit_type: terms.credit_type,
+        amount: terms.credits,
+        idempotency_key: `purchase:${terms.purchase_id}`,
+        reason: `purchase of ${terms.package_id}`,
+        ref: terms.purchase_id,
+      });
+      return {
+        delta: result.entry.delta,
+        ledger_seq: result.entry.seq,
+        balances: result.balances,
+        transaction_id: result.entry.transaction_id,
+      };
+    },
+
+    /**
+     * Takes back credits for what Stripe says was refunded in total. What earlier refunds already
+     * took is read from the ledger, and the key names the refunded total, so repeats apply once.
+     */
+    async clawBackRefund(input: {
+      terms: PurchaseTerms;
+      charge_id: string;
+      credits_already_removed: number;
+    }): Promise<{
+      amount_refunded: number;
+      credits_removed_total: number;
+      delta: number;
+      ledger_seq?: number;
+      balances?: Record<string, number>;
+    }> {
+      const { terms } = input;
+      const charge = await stripeCall(() => gateway().retrieveCharge(input.charge_id));
+      const target = creditsForRefund(terms, charge.amountRefunded);
+      const previous = await deps.db
+        .collection(collectionNames.ledgerEntries)
+        .find({ ref: terms.purchase_id, kind: 'refund' })
+        .toArray();
+      const already = previous.reduce((sum, entry) => sum - (entry.delta as number), 0);
+      const owed = target - already;
+      if (owed <= 0)
+        return { amount_refunded: charge.amountRefunded, credits_removed_total: already, delta: 0 };
+      const result = await deps.ledger.refund({
+        ...account(terms),
+        credit_type: terms.credit_type,
+        amount: owed,
+        idempotency_key: `refund:${terms.purchase_id}:${charge.amountRefunded}`,
+        reason: `refund of ${charge.amountRefunded} ${charge.currency}`,
+        ref: terms.purchase_id,
+      });
+      return {
+        amount_refunded: charge.amountRefunded,
+        credits_removed_total: already + owed,
+        delta: result.entry.delta,
+        ledger_seq: result.entry.seq,
+        balances: result.balances,
+      };
+    },
+
+    /** Holds a disputed purchase's credits (the balance may go negative) until the dispute closes. */
+    async holdDisputedCredits(input: {
+      terms: PurchaseTerms;
+      dispute_id: string;
+      credits: number;
+    }): Promise<LedgerChange> {
+      const { terms } = input;
+      if (input.credits <= 0) {
+        const head = await deps.ledger.balances(account(terms));
+        return { delta: 0, ledger_seq: head.seq, balances: head.balances };
+      }
+      const result = await deps.ledger.disputeHold({
+        ...account(terms),
+        credit_type: terms.credit_type,
+        amount: input.credits,
+        idempotency_key: `dispute_hold:${input.dispute_id}`,
+        reason: `dispute ${input.dispute_id} opened`,
+        ref: terms.purchase_id,
+      });
+      return { delta: result.entry.delta, ledger_seq: result.entry.seq, balances: result.balances };
+    },
+
+    /** Reads the dispute's outcome from Stripe; a won dispute gives the held credits back. */
+    async settleDispute(input: {
+      terms: PurchaseTerms;
+      dispute_id: string;
+      credits_held: number;
+    }): Promise<{
+      outcome: 'won' | 'lost' | 'open';
+      delta: number;
+      ledger_seq?: number;
+      balances?: Record<string, number>;
+    }> {
+      const { terms } = input;
+      const dispute = await stripeCall(() => gateway().retrieveDispute(input.dispute_id));
+      if (dispute.status === 'won' && input.credits_held > 0) {
+        const result = await deps.ledger.disputeRelease({
+          ...account(terms),
+          credit_type: terms.credit_type,
+          amount: input.credits_held,
+          idempotency_key: `dispute_release:${input.dispute_id}`,
+          reason: `dispute ${input.dispute_id} won`,
+          ref: terms.purchase_id,
+        });
+        return {
+          outcome: 'won',
+          delta: result.entry.delta,
+          ledger_seq: result.entry.seq,
+          balances: result.balances,
+        };
+      }
+      if (dispute.status === 'won') return { outcome: 'won', delta: 0 };
+      if (dispute.status === 'lost') return { outcome: 'lost', delta: 0 };
+      return { outcome: 'open', delta: 0 };
+    },
+
+    async savePurchaseView(view: PurchaseView): Promise<void> {
+      await saveOutcome(deps.db, view);
+    },
+
+    async notifyCreditsUpdated(input: {
+      terms: PurchaseTerms;
+      delta: number;
+      reason: string;
+      ledger_seq: number;
+      balances: Record<string, number>;
+    }): Promise<void> {
+      const { terms } = input;
+      await deps.publishCreditsUpdated({
+        instance_id: terms.instance_id,
+        user_id: terms.user_id,
+        user_email: terms.user_email,
+        delta: input.delta,
+        reason: input.reason,
+        ledger_seq: input.ledger_seq,
+        balances: input.balances,
+        purchase_id: terms.purchase_id,
+      });
+    },
+  };
+}
+
+export type PurchaseActivities = ReturnType<typeof createPurchaseActivities>;

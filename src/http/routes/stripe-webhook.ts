@@ -1,0 +1,106 @@
+import Router from '@koa/router';
+import { purchaseEventTypes, type StripeEventSignal } from '../../../workflows/purchase/definitions';
+import { collectionNames } from '../../mongo/collections';
+import { isDuplicateKeyError } from '../../mongo/errors';
+import { findPurchase, findPurchaseByStripeId } from '../../purchases/store';
+import { signalPurchase } from '../../purchases/workflow-client';
+import { StripeGatewayError } from '../../stripe/errors';
+import type { StripeWebhookEvent } from '../../stripe/types';
+import { pingTemporal } from '../../temporal/client';
+import type { AppDeps, AppState } from '../context';
+import { ApiError } from '../errors';
+
+const actedOn = new Set<string>(purchaseEventTypes);
+
+/** Which purchase an event is about: its metadata, else the Stripe ids we stored with the purchase. */
+async function purchaseOf(deps: AppDeps, event: StripeWebhookEvent): Promise<string | undefined> {
+  if (event.purchaseId && (await findPurchase(deps.db, event.purchaseId))) return event.purchaseId;
+  if (event.checkoutSessionId) {
+    const doc = await findPurchaseByStripeId(deps.db, 'stripe_checkout_session_id', event.checkoutSessionId);
+    if (doc) return doc.purchase_id;
+  }
+  if (event.paymentIntentId) {
+    const doc = await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', event.paymentIntentId);
+    if (doc) return doc.purchase_id;
+  }
+  return undefined;
+}
+
+export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/stripe/webhook' });
+
+  /**
+   * Verifies the signature over the raw bytes, then hands the event to its purchase workflow.
+   * 200 only once Temporal holds it; any failure before that is a 5xx so that Stripe retries.
+   */
+  router.post('/', async (ctx) => {
+    const secret = deps.config.STRIPE_WEBHOOK_SECRET;
+    if (!deps.stripe || !secret) {
+      throw new ApiError(503, 'payment_not_configured', 'Stripe webhooks are not configured');
+    }
+    let event: StripeWebhookEvent;
+    try {
+      event = deps.stripe.verifyWebhookEvent(
+        ctx.state.rawBody ?? Buffer.alloc(0),
+        ctx.get('Stripe-Signature'),
+        secret,
+      );
+    } catch (error) {
+      if (error instanceof StripeGatewayError || error instanceof Error) {
+        throw new ApiError(400, 'invalid_signature', 'Missing or invalid Stripe-Signature');
+      }
+      throw error;
+    }
+    const log = ctx.state.log.child({ stripe_event_id: event.id, stripe_event_type: event.type });
+    if (!actedOn.has(event.type)) {
+      ctx.body = { success: true, received: true, handled: false };
+      return;
+    }
+    const purchaseId = await purchaseOf(deps, event);
+    if (!purchaseId) {
+      log.warn('Stripe event for no known purchase; acknowledged and ignored');
+      ctx.body = { success: true, received: true, handled: false };
+      return;
+    }
+    const signal: StripeEventSignal = {
+      event_id: event.id,
+      type: event.type,
+      checkout_session_id: event.checkoutSessionId,
+      payment_intent_id: event.paymentIntentId,
+      charge_id: event.chargeId,
+      dispute_id: event.objectType === 'dispute' ? event.objectId : null,
+    };
+    await signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal);
+    // An audit trail of what Stripe told us (the workflow already deduplicates by event id).
+    await deps.db
+      .collection(collectionNames.stripeEvents)
+      .insertOne({
+        _id: event.id as never,
+        type: event.type,
+        purchase_id: purchaseId,
+        received_at: new Date(),
+      })
+      .catch((error) => {
+        if (!isDuplicateKeyError(error)) log.warn({ err: error }, 'could not record the Stripe event');
+      });
+    log.info({ purchase_id: purchaseId }, 'Stripe event handed to the purchase workflow');
+    ctx.body = { success: true, received: true, handled: true, purchase_id: purchaseId };
+  });
+
+  router.get('/health', async (ctx) => {
+    const configured = Boolean(deps.stripe && deps.config.STRIPE_WEBHOOK_SECRET);
+    const temporal = await pingTemporal(deps.temporal);
+    const ready = configured && temporal;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = {
+      success: ready,
+      status: ready ? 'ok' : 'unavailable',
+      configured,
+      temporal: temporal ? 'ok' : 'down',
+      events_acted_on: [...actedOn].filter((type) => type !== 'recheck'),
+      ...(ready ? {} : { error: 'unavailable', message: 'Stripe webhooks cannot be accepted right now' }),
+    };
+  });
+
+  return router;
+}

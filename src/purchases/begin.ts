@@ -1,0 +1,142 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { PurchaseFlow } from '../../workflows/purchase/definitions';
+import type { Config } from '../config';
+import { ApiError } from '../http/errors';
+import { findPackage } from '../packages/store';
+import type { StripeGateway } from '../stripe/gateway';
+import type { InstanceDoc } from '../tenancy/instances';
+import { attachStripeObject, findPurchase, insertPurchase, type PurchaseDoc } from './store';
+import { startPurchaseWorkflow } from './workflow-client';
+
+export interface PurchaseRequest {
+  user_id: string;
+  user_email: string;
+  credit_type: string;
+  package_id: string;
+  amount: number;
+  currency: string;
+  return_url?: string;
+  cancel_url?: string;
+}
+
+export interface BeginDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  stripe: StripeGateway | undefined;
+}
+
+// Stripe lets a Checkout Session live 24 hours at most; a PaymentIntent gets the same window.
+const payWindowMs = 24 * 3600_000;
+
+/** With an Idempotency-Key the purchase id is derived from it, so a retried request finds its purchase. */
+function purchaseIdFor(instanceId: string, idempotencyKey: string | undefined): string {
+  if (!idempotencyKey) return `pur_${randomUUID().replaceAll('-', '')}`;
+  return `pur_${createHash('sha256').update(`${instanceId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Starts a purchase: checks the price against the package (the server never charges what the client
+ * says), stores the terms, creates the Stripe object under an idempotency key derived from the
+ * purchase, and starts the purchase workflow, which owns everything after this.
+ */
+export async function beginPurchase(
+  deps: BeginDeps,
+  instance: InstanceDoc,
+  request: PurchaseRequest,
+  flow: PurchaseFlow,
+  idempotencyKey: string | undefined,
+) {
+  const stripe = deps.stripe;
+  if (!stripe) throw new ApiError(500, 'payment_not_configured', 'Payment processing not configured');
+
+  const pack = await findPackage(deps.db, request.package_id);
+  if (!pack || !pack.active) throw new ApiError(404, 'package_not_found', 'No such package');
+  if (pack.credit_type !== request.credit_type) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `Invalid fields: credit_type (package is for ${pack.credit_type})`,
+    );
+  }
+  if (
+    pack.price.amount !== request.amount ||
+    pack.price.currency.toUpperCase() !== request.currency.toUpperCase()
+  ) {
+    throw new ApiError(
+      400,
+      'amount_mismatch',
+      `Package ${pack.id} costs ${pack.price.amount} ${pack.price.currency.toUpperCase()}`,
+      { expected: { amount: pack.price.amount, currency: pack.price.currency.toUpperCase() } },
+    );
+  }
+
+  const purchaseId = purchaseIdFor(instance.instance_id, idempotencyKey);
+  const now = new Date();
+  const doc: PurchaseDoc = {
+    purchase_id: purchaseId,
+    instance_id: instance.instance_id,
+    user_id: request.user_id,
+    user_email: request.user_email,
+    package_id: pack.id,
+    credit_type: pack.credit_type,
+    credits: pack.credits + pack.bonus_credits,
+    amount: pack.price.amount,
+    currency: pack.price.currency.toUpperCase(),
+    flow,
+    created_at: now.toISOString(),
+    pay_by: new Date(now.getTime() + payWindowMs).toISOString(),
+    request_hash: createHash('sha256').update(JSON.stringify(request)).digest('hex'),
+    status: 'pending',
+    updated_at: now,
+  };
+  const stored = (await insertPurchase(deps.db, doc)) ? doc : await findPurchase(deps.db, purchaseId);
+  if (!stored) throw new Error(`purchase ${purchaseId} vanished`);
+
+  const metadata = {
+    purchase_id: purchaseId,
+    instance_id: instance.instance_id,
+    user_id: request.user_id,
+    user_email: request.user_email,
+    package_id: pack.id,
+    credit_type: pack.credit_type,
+  };
+  const stripeKey = `${flow}:${purchaseId}`;
+  let result: Record<string, unknown>;
+  if (flow === 'checkout') {
+    const session = await stripe.createCheckoutSession({
+      purchaseId,
+      idempotencyKey: stripeKey,
+      amount: stored.amount,
+      currency: stored.currency,
+      productName: pack.name,
+      successUrl: request.return_url ?? instance.site_url,
+      cancelUrl: request.cancel_url ?? instance.site_url,
+      customerEmail: request.user_email,
+      metadata,
+      expiresAt: new Date(stored.pay_by),
+    });
+    await attachStripeObject(deps.db, purchaseId, {
+      stripe_checkout_session_id: session.id,
+      checkout_url: session.url ?? undefined,
+      pay_by: session.expiresAt,
+    });
+    result = { session_id: session.id, url: session.url };
+  } else {
+    const intent = await stripe.createPaymentIntent({
+      idempotencyKey: stripeKey,
+      amount: stored.amount,
+      currency: stored.currency,
+      metadata,
+      receiptEmail: request.user_email,
+      description: pack.name,
+    });
+    await attachStripeObject(deps.db, purchaseId, { stripe_payment_intent_id: intent.id });
+    result = { payment_intent_id: intent.id, client_secret: intent.clientSecret };
+  }
+
+  await startPurchaseWorkflow(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, { purchase_id: purchaseId });
+  return { purchase_id: purchaseId, ...result, amount: stored.amount, currency: stored.currency };
+}

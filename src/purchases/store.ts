@@ -1,0 +1,89 @@
+import type { Db } from 'mongodb';
+import type { PurchaseTerms, PurchaseView } from '../../workflows/purchase/definitions';
+import { collectionNames } from '../mongo/collections';
+import { isDuplicateKeyError } from '../mongo/errors';
+
+/**
+ * A purchase as stored: the terms, written once by the API when the buyer starts paying, and the
+ * outcome, written only by the purchase's workflow (single writer, so plain `$set` is safe).
+ */
+export interface PurchaseDoc extends PurchaseTerms {
+  request_hash: string;
+  checkout_url?: string;
+  payment_intent_client_secret_issued?: boolean;
+  outcome?: PurchaseView;
+  status: PurchaseView['status'];
+  updated_at: Date;
+}
+
+export function purchases(db: Db) {
+  return db.collection<PurchaseDoc>(collectionNames.purchases);
+}
+
+/** Inserts the purchase; false if this purchase id already exists (a retried request). */
+export async function insertPurchase(db: Db, doc: PurchaseDoc): Promise<boolean> {
+  try {
+    await purchases(db).insertOne({ ...doc });
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}
+
+export function findPurchase(db: Db, purchaseId: string) {
+  return purchases(db).findOne({ purchase_id: purchaseId }, { projection: { _id: 0 } });
+}
+
+export function findPurchaseByStripeId(
+  db: Db,
+  field: 'stripe_checkout_session_id' | 'stripe_payment_intent_id',
+  id: string,
+) {
+  return purchases(db).findOne({ [field]: id }, { projection: { _id: 0 } });
+}
+
+/** Records the Stripe object made for the purchase (the API does this once, before the workflow). */
+export async function attachStripeObject(
+  db: Db,
+  purchaseId: string,
+  set: Partial<
+    Pick<PurchaseDoc, 'stripe_checkout_session_id' | 'stripe_payment_intent_id' | 'checkout_url' | 'pay_by'>
+  >,
+) {
+  await purchases(db).updateOne({ purchase_id: purchaseId }, { $set: { ...set, updated_at: new Date() } });
+}
+
+/** The workflow's record of the outcome. */
+export async function saveOutcome(db: Db, view: PurchaseView) {
+  await purchases(db).updateOne(
+    { purchase_id: view.purchase_id },
+    {
+      $set: {
+        outcome: view,
+        status: view.status,
+        updated_at: new Date(),
+        ...(view.stripe_checkout_session_id
+          ? { stripe_checkout_session_id: view.stripe_checkout_session_id }
+          : {}),
+        ...(view.stripe_payment_intent_id ? { stripe_payment_intent_id: view.stripe_payment_intent_id } : {}),
+      },
+    },
+  );
+}
+
+export interface PurchaseFilter {
+  instance_id?: string;
+  user_email?: string;
+  status?: string;
+}
+
+export function listPurchases(db: Db, filter: PurchaseFilter, limit = 100) {
+  const query: Record<string, string> = {};
+  for (const [field, value] of Object.entries(filter)) if (value) query[field] = value;
+  return purchases(db)
+    .find(query, { projection: { _id: 0 } })
+    .sort({ created_at: -1 })
+    .limit(limit)
+    .toArray();
+}

@@ -1,0 +1,263 @@
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { PurchaseActivities } from '../../activities/purchases';
+import {
+  instanceIdAttribute,
+  purchaseIdAttribute,
+  purchaseStatusAttribute,
+  stripePaymentIntentIdAttribute,
+  stripeSessionIdAttribute,
+  userEmailAttribute,
+} from '../search-attributes';
+import {
+  type PaymentCheck,
+  type PurchaseStatus,
+  type PurchaseView,
+  type PurchaseWorkflowInput,
+  purchaseViewQuery,
+  type StripeEventSignal,
+  stripeEventSignal,
+} from './definitions';
+
+// Activities retry until the outage ends (Stripe, MongoDB or the network); only a true rejection
+// (named below) stops them, and those end the purchase in a state an operator can see.
+const activities = proxyActivities<PurchaseActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['PurchaseNotFound', 'StripeRejected'],
+  },
+});
+
+const paymentEvents = new Set([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'recheck',
+]);
+const afterSaleEvents = new Set(['charge.refunded', 'charge.dispute.created', 'charge.dispute.closed']);
+
+/**
+ * One purchase from checkout to its single outcome: waits for Stripe's word, reads the payment back
+ * from Stripe, grants the credits once (the purchase id is the ledger's idempotency key), tells the
+ * plugin, then follows refunds and disputes until the dispute window closes.
+ */
+export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseView> {
+  const terms = await activities.loadPurchaseTerms(input.purchase_id);
+  const view: PurchaseView = {
+    purchase_id: terms.purchase_id,
+    status: 'pending',
+    credit_type: terms.credit_type,
+    credits: terms.credits,
+    amount: terms.amount,
+    currency: terms.currency,
+    created_at: terms.created_at,
+    stripe_checkout_session_id: terms.stripe_checkout_session_id,
+    stripe_payment_intent_id: terms.stripe_payment_intent_id,
+  };
+  const seenEvents = new Set<string>();
+  const inbox: StripeEventSignal[] = [];
+
+  // Stripe resends events and may send them out of order: each id is taken once, and every event
+  // only triggers a fresh read from Stripe, so order never changes the outcome.
+  setHandler(stripeEventSignal, (event) => {
+    if (event.type !== 'recheck' && seenEvents.has(event.event_id)) return;
+    seenEvents.add(event.event_id);
+    inbox.push(event);
+  });
+  setHandler(purchaseViewQuery, () => view);
+
+  const publishStatus = (status: PurchaseStatus) => {
+    view.status = status;
+    upsertSearchAttributes([
+      { key: purchaseStatusAttribute, value: status },
+      ...(view.stripe_checkout_session_id
+        ? [{ key: stripeSessionIdAttribute, value: view.stripe_checkout_session_id }]
+        : []),
+      ...(view.stripe_payment_intent_id
+        ? [{ key: stripePaymentIntentIdAttribute, value: view.stripe_payment_intent_id }]
+        : []),
+    ]);
+  };
+  upsertSearchAttributes([
+    { key: purchaseIdAttribute, value: terms.purchase_id },
+    { key: instanceIdAttribute, value: terms.instance_id },
+    { key: userEmailAttribute, value: terms.user_email },
+  ]);
+  publishStatus('pending');
+
+  const learnIds = (event: StripeEventSignal) => {
+    view.stripe_checkout_session_id ??= event.checkout_session_id ?? undefined;
+    view.stripe_payment_intent_id ??= event.payment_intent_id ?? undefined;
+    view.stripe_charge_id ??= event.charge_id ?? undefined;
+  };
+
+  const check = (closeIfOpen: boolean): Promise<PaymentCheck> =>
+    activities.checkPayment({
+      terms,
+      checkout_session_id: view.stripe_checkout_session_id,
+      payment_intent_id: view.stripe_payment_intent_id,
+      close_if_open: closeIfOpen,
+    });
+
+  /** Applies what Stripe said; returns true once the payment phase is decided. */
+  const apply = (result: PaymentCheck, atDeadline: boolean): boolean => {
+    view.stripe_payment_intent_id ??= result.payment_intent_id;
+    view.stripe_charge_id ??= result.charge_id;
+    switch (result.outcome) {
+      case 'paid':
+        publishStatus('paid');
+        return true;
+      case 'expired':
+        publishStatus(view.last_payment_error ? 'failed' : 'expired');
+        return true;
+      case 'mismatch':
+        // Stripe took a different amount than the package costs: never credit it; an operator decides.
+        view.failure_reason = result.detail ?? 'amount_mismatch';
+        log.error('payment does not match the package', {
+          purchase_id: terms.purchase_id,
+          detail: result.detail,
+        });
+        publishStatus('failed');
+        return true;
+      case 'failed':
+        // A failed Checkout payment is final; a PaymentIntent may still be paid with another card.
+        view.last_payment_error = result.detail ?? 'payment failed';
+        if (terms.flow === 'checkout' || atDeadline) {
+          view.failure_reason = view.last_payment_error;
+          publishStatus('failed');
+          return true;
+        }
+        return false;
+      case 'pending':
+        return false;
+    }
+  };
+
+  // Phase 1: the payment. Ends paid, expired or failed; the deadline asks Stripe before giving up.
+  const deadline = Date.parse(terms.pay_by) + (input.deadline_grace_ms ?? 10 * 60_000);
+  let decided = false;
+  while (!decided) {
+    const arrived = await condition(() => inbox.length > 0, Math.max(deadline - Date.now(), 1));
+    if (!arrived) {
+      decided = apply(await check(true), true);
+      if (!decided)
+        throw ApplicationFailure.nonRetryable('payment still open after closing it', 'PaymentUndecided');
+      break;
+    }
+    const event = inbox[0]!;
+    learnIds(event);
+    if (paymentEvents.has(event.type) || afterSaleEvents.has(event.type)) {
+      decided = apply(await check(false), false);
+    }
+    // A refund or dispute can only follow a payment: once paid, keep it for phase 2.
+    if (!(decided && afterSaleEvents.has(event.type))) inbox.shift();
+  }
+
+  if (view.status === 'paid') {
+    const granted = await activities.grantPurchaseCredits({ terms });
+    view.credits_added = granted.delta;
+    view.balances = granted.balances;
+    view.fulfilled_at = new Date().toISOString();
+    publishStatus('fulfilled');
+    await activities.savePurchaseView(view);
+    await activities.notifyCreditsUpdated({
+      terms,
+      delta: granted.delta,
+      reason: 'purchase',
+      ledger_seq: granted.ledger_seq,
+      balances: granted.balances,
+    });
+  } else {
+    await activities.savePurchaseView(view);
+    return view;
+  }
+
+  // Phase 2: refunds and disputes, for as long as the card network allows them.
+  const afterSaleEnds = Date.now() + (input.after_sale_ms ?? 180 * 24 * 3600_000);
+  let creditsRemoved = 0;
+  for (;;) {
+    const arrived = await condition(() => inbox.length > 0, Math.max(afterSaleEnds - Date.now(), 1));
+    if (!arrived) break;
+    const event = inbox.shift()!;
+    learnIds(event);
+    const chargeId = event.charge_id ?? view.stripe_charge_id;
+    if (event.type === 'charge.refunded' && chargeId) {
+      const refund = await activities.clawBackRefund({
+        terms,
+        charge_id: chargeId,
+        credits_already_removed: creditsRemoved,
+      });
+      view.refunded_amount = refund.amount_refunded;
+      if (refund.delta !== 0) {
+        creditsRemoved = refund.credits_removed_total;
+        view.credits_clawed_back = creditsRemoved;
+        view.balances = refund.balances;
+        await activities.notifyCreditsUpdated({
+          terms,
+          delta: refund.delta,
+          reason: 'refund',
+          ledger_seq: refund.ledger_seq!,
+          balances: refund.balances!,
+        });
+      }
+      if (refund.amount_refunded >= terms.amount && (view.status as PurchaseStatus) !== 'disputed')
+        publishStatus('refunded');
+    } else if (event.type === 'charge.dispute.created' && event.dispute_id && !view.dispute) {
+      const held = Math.max(0, terms.credits - creditsRemoved);
+      const hold = await activities.holdDisputedCredits({
+        terms,
+        dispute_id: event.dispute_id,
+        credits: held,
+      });
+      view.dispute = { id: event.dispute_id, status: 'open', credits_held: held };
+      view.balances = hold.balances;
+      publishStatus('disputed');
+      await activities.notifyCreditsUpdated({
+        terms,
+        delta: hold.delta,
+        reason: 'dispute',
+        ledger_seq: hold.ledger_seq,
+        balances: hold.balances,
+      });
+    } else if (event.type === 'charge.dispute.closed' && view.dispute?.status === 'open') {
+      const settled = await activities.settleDispute({
+        terms,
+        dispute_id: view.dispute.id,
+        credits_held: view.dispute.credits_held,
+      });
+      if (settled.outcome === 'open') continue; // Stripe does not say closed yet: wait for the next event
+      view.dispute = { ...view.dispute, status: settled.outcome };
+      if (settled.outcome === 'won') {
+        view.balances = settled.balances;
+        publishStatus(
+          view.refunded_amount && view.refunded_amount >= terms.amount ? 'refunded' : 'fulfilled',
+        );
+        await activities.notifyCreditsUpdated({
+          terms,
+          delta: settled.delta,
+          reason: 'dispute_won',
+          ledger_seq: settled.ledger_seq!,
+          balances: settled.balances!,
+        });
+      } else {
+        publishStatus('disputed');
+      }
+    } else {
+      continue; // a late payment event: the payment is already decided
+    }
+    await activities.savePurchaseView(view);
+  }
+  return view;
+}
