@@ -1,2 +1,4 @@
 // Every workflow the worker runs. Only Temporal workflow APIs here: no I/O, no Node modules.
 export { pingWorkflow } from './diagnostics';
+export { purchaseWorkflow } from './purchase/purchase-workflow';
+export { reconcilePaymentsWorkflow } from './reconciliation';

@@ -81,7 +81,7 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
 }
 
 /** The real Koa app on a free port, with the shared Mongo and Temporal handles. */
-export async function startTestApi(configOverrides: Record<string, string> = {}) {
+export async function startTestApi(configOverrides: Record<string, string> = {}, port = 0) {
   const { logger, db, temporal } = await stack();
   const config = testConfig(configOverrides);
   const app = createApp({
@@ -93,11 +93,11 @@ export async function startTestApi(configOverrides: Record<string, string> = {})
     stripe: stripeGatewayFromConfig(config),
   });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     config,
     async stop() {
       server.closeAllConnections();
