@@ -1,2 +1,3 @@
 // Every workflow the worker runs. Only Temporal workflow APIs here: no I/O, no Node modules.
 export { pingWorkflow } from './diagnostics';
+export { grantExpiryWorkflow } from './grant-expiry';

@@ -58,12 +58,13 @@ export function uniqueTaskQueue(prefix: string): string {
 
 /** A real worker on its own task queue, running until `stop()`. */
 export async function startTestWorker(taskQueue: string, configOverrides: Record<string, string> = {}) {
-  const { logger, db, nativeConnection } = await stack();
+  const { logger, db, nativeConnection, temporal } = await stack();
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...configOverrides });
   const worker: Worker = await createWorker({
     config,
     logger,
     db,
+    temporal,
     connection: nativeConnection,
     workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
   });

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDuplicateKeyError } from '../mongo/collections';
+import { IdempotencyConflictError, LedgerBusyError } from './errors';
+import { entryIdOf } from './ids';
+import { advanceCache, findEntryByKey, type LedgerStore, rollForward } from './store';
+import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from './types';
+
+// The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
+// indexes decide every race: (account, seq) lets one writer take each place, (account, key) lets a
+// key apply once. No $inc, no read-modify-write of a balance, no transaction.
+
+export interface AppendRequest {
+  account_id: string;
+  instance_id: string;
+  user_id: string;
+  kind: EntryKind;
+  credit_type: string;
+  idempotency_key: string;
+  /** True when the key was made up for this call: it cannot have been used, so no lookups for it. */
+  fresh_key: boolean;
+  request_hash: string;
+  reason?: string;
+  expires_at?: Date;
+  ref?: string;
+  /** The change, from the balances at the head; throws to refuse (e.g. not enough credits). */
+  delta: (balances: Balances) => number;
+}
+
+export interface AppendOptions {
+  maxAttempts: number;
+  now: () => Date;
+  onCacheError?: (error: unknown) => void;
+}
+
+/** Full jitter, growing to 64 ms: spreads writers that keep colliding on a hot account. */
+function backoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(64, 2 ** attempt));
+}
+
+function replay(entry: LedgerEntry, request: AppendRequest): LedgerResult {
+  if (entry.request_hash !== request.request_hash)
+    throw new IdempotencyConflictError(request.idempotency_key);
+  return { entry, balances: entry.balances_after, replayed: true };
+}
+
+function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now: Date): LedgerEntry {
+  const seq = head.seq + 1;
+  const balances_after = {
+    ...head.balances,
+    [request.credit_type]: (head.balances[request.credit_type] ?? 0) + delta,
+  };
+  const entry: LedgerEntry = {
+    _id: entryIdOf(request.account_id, seq),
+    account_id: request.account_id,
+    instance_id: request.instance_id,
+    user_id: request.user_id,
+    seq,
+    kind: request.kind,
+    credit_type: request.credit_type,
+    delta,
+    balances_after,
+    idempotency_key: request.idempotency_key,
+    request_hash: request.request_hash,
+    transaction_id: randomUUID(),
+    created_at: now,
+  };
+  if (request.reason !== undefined) entry.reason = request.reason;
+  if (request.expires_at !== undefined) entry.expires_at = request.expires_at;
+  if (request.ref !== undefined) entry.ref = request.ref;
+  return entry;
+}
+
+export async function appendEntry(
+  store: LedgerStore,
+  request: AppendRequest,
+  start: AccountHead,
+  options: AppendOptions,
+): Promise<LedgerResult> {
+  let head = start;
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+    const rolled = await rollForward(store, head);
+    head = rolled.head;
+    const mine = rolled.passed.find((entry) => entry.idempotency_key === request.idempotency_key);
+    if (mine) return replay(mine, request);
+
+    let delta: number;
+    try {
+      delta = request.delta(head.balances);
+    } catch (refusal) {
+      // A retry of a request that already succeeded must get its first answer, not a refusal
+      // computed from the balance it left behind.
+      const earlier = request.fresh_key
+        ? null
+        : await findEntryByKey(store, request.account_id, request.idempotency_key);
+      if (earlier) return replay(earlier, request);
+      throw refusal;
+    }
+
+    const entry = nextEntry(request, head, delta, options.now());
+    try {
+      await store.entries.insertOne(entry);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // The error does not say which index refused, so look: is our place taken?
+      const holder = await store.entries.findOne({ _id: entry._id });
+      if (holder?.idempotency_key === request.idempotency_key) return replay(holder, request);
+      if (!holder && !request.fresh_key) {
+        // The place is free, so the key index refused: this key was applied earlier.
+        const earlier = await findEntryByKey(store, request.account_id, request.idempotency_key);
+        if (earlier) return replay(earlier, request);
+      }
+      await backoff(attempt); // lost the race for this seq: roll forward past the winner and retry
+      continue;
+    }
+
+    const after: AccountHead = {
+      account_id: request.account_id,
+      seq: entry.seq,
+      balances: entry.balances_after,
+    };
+    // The entry is the truth and it is written; a failed cache update must not turn success into failure.
+    await advanceCache(store, after, entry.created_at).catch((error) => options.onCacheError?.(error));
+    return { entry, balances: entry.balances_after, replayed: false };
+  }
+  throw new LedgerBusyError(request.account_id, options.maxAttempts);
+}
