@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDuplicateKeyError } from '../mongo/collections';
 import { IdempotencyConflictError, LedgerBusyError } from './errors';
 import { entryIdOf } from './ids';
-import { advanceCache, findEntryByKey, type LedgerStore, rollForward } from './store';
+import { advanceCache, findEntryByKey, type LedgerStore, normaliseBalances, rollForward } from './store';
 import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from './types';
 
 // The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
@@ -33,9 +33,9 @@ export interface AppendOptions {
   onCacheError?: (error: unknown) => void;
 }
 
-/** Full jitter, growing to 64 ms: spreads writers that keep colliding on a hot account. */
+/** Full jitter, growing to 256 ms: spreads writers that keep colliding on a hot account. */
 function backoff(attempt: number): Promise<void> {
-  return sleep(Math.random() * Math.min(64, 2 ** attempt));
+  return sleep(Math.random() * Math.min(256, 2 ** (attempt + 1)));
 }
 
 function replay(entry: LedgerEntry, request: AppendRequest): LedgerResult {
@@ -110,7 +110,15 @@ export async function appendEntry(
         const earlier = await findEntryByKey(store, request.account_id, request.idempotency_key);
         if (earlier) return replay(earlier, request);
       }
-      await backoff(attempt); // lost the race for this seq: roll forward past the winner and retry
+      if (holder) {
+        // Lost the race for this seq: the winner's entry is the new head, no need to read it again.
+        head = {
+          account_id: request.account_id,
+          seq: holder.seq,
+          balances: normaliseBalances(holder.balances_after, store.creditTypes),
+        };
+      }
+      await backoff(attempt);
       continue;
     }
 

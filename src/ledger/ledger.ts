@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { Logger } from '../logger';
+import { createAccountQueue } from './account-queue';
 import { markWelcomeDone, openAccount } from './accounts';
 import { type AppendRequest, appendEntry } from './append';
 import { GrantNotFoundError, InsufficientCreditsError } from './errors';
-import { fingerprint, normaliseUserId } from './ids';
+import { accountIdOf, fingerprint, normaliseUserId } from './ids';
 import { ledgerStore, rollForward } from './store';
 import type {
   AccountHead,
@@ -29,6 +30,8 @@ export interface LedgerOptions {
   onExpiringGrant?: (entry: LedgerEntry) => Promise<void>;
   /** Attempts at the next seq before giving up with LedgerBusyError. */
   maxAttempts?: number;
+  /** Queue this process's writes per account (default true); false makes every call race (tests). */
+  localQueue?: boolean;
   now?: () => Date;
   logger?: Logger;
 }
@@ -77,6 +80,7 @@ function positiveInteger(name: string, value: number): void {
 export function createLedger(options: LedgerOptions) {
   const store = ledgerStore(options.db, options.creditTypes);
   const now = options.now ?? (() => new Date());
+  const queue = options.localQueue === false ? undefined : createAccountQueue();
   const welcome = Object.entries(options.welcomeCredits ?? {}).filter(([, amount]) => amount > 0);
   const appendOptions = {
     maxAttempts: options.maxAttempts ?? 100,
@@ -143,22 +147,26 @@ export function createLedger(options: LedgerOptions) {
     },
   ): Promise<LedgerResult> {
     checkType(operation.credit_type);
-    const head = await open(ref);
     const { hashed, ...rest } = operation;
-    return appendEntry(
-      store,
-      {
-        ...target(ref, head.account_id),
-        ...rest,
-        idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
-        fresh_key: write.idempotency_key === undefined,
-        request_hash: write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
-        ...(write.reason !== undefined ? { reason: write.reason } : {}),
-        ...(write.ref !== undefined ? { ref: write.ref } : {}),
-      },
-      head,
-      appendOptions,
-    );
+    const appendNow = async () => {
+      const head = await open(ref);
+      return appendEntry(
+        store,
+        {
+          ...target(ref, head.account_id),
+          ...rest,
+          idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
+          fresh_key: write.idempotency_key === undefined,
+          request_hash:
+            write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
+          ...(write.reason !== undefined ? { reason: write.reason } : {}),
+          ...(write.ref !== undefined ? { ref: write.ref } : {}),
+        },
+        head,
+        appendOptions,
+      );
+    };
+    return queue ? queue(accountIdOf(ref.instance_id, ref.user_id), appendNow) : appendNow();
   }
 
   function refuseBelowZero(creditType: string, amount: number) {

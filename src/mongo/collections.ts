@@ -32,7 +32,9 @@ const indexes: Record<string, IndexDescription[]> = {
 /** Creates every index; safe to run on each start and from several processes at once. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, specs] of Object.entries(indexes)) {
-    if (specs.length > 0) await db.collection(collection).createIndexes(specs);
+    // One index per command: FerretDB 1.24 drops the connection (a server-side panic) when one
+    // createIndexes names several indexes that already exist, i.e. on every restart.
+    for (const spec of specs) await db.collection(collection).createIndexes([spec]);
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { isDuplicateKeyError } from '../../src/mongo/collections';
+import { ensureIndexes, isDuplicateKeyError } from '../../src/mongo/collections';
 import { stack } from '../helpers/env';
 
 // What the ledger stands on, checked against the real local server (FerretDB on SQLite): a compound
@@ -24,5 +24,18 @@ describe('MongoDB-wire server guarantees the ledger relies on', () => {
     } finally {
       await collection.drop();
     }
+  });
+
+  it('creating the indexes again (every process start) leaves them as they are', async () => {
+    const { db } = await stack();
+    await ensureIndexes(db);
+    await ensureIndexes(db);
+    const names = (await db.collection('ledger_entries').indexes()).map((index) => index.name).sort();
+    assert.deepEqual(names, [
+      '_id_',
+      'account_idempotency_key_unique',
+      'account_seq_unique',
+      'transaction_id_unique',
+    ]);
   });
 });
