@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
+import type { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import type { Temporal } from '../temporal/client';
 
@@ -10,6 +11,8 @@ export interface AppDeps {
   logger: Logger;
   db: Db;
   temporal: Temporal;
+  /** Built from the config when not given (tests hand in their own). */
+  ledger?: Ledger;
 }
 
 export interface AppState {
@@ -19,6 +22,8 @@ export interface AppState {
   rawBody?: Buffer;
   /** The parsed JSON body, before validation. */
   body?: unknown;
+  /** The plugin instance calling, once plugin authentication has accepted its credentials. */
+  instance?: { instance_id: string };
 }
 
 export type AppContext = ParameterizedContext<AppState>;

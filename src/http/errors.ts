@@ -23,12 +23,15 @@ export const forbidden = (message = 'Forbidden') => new ApiError(403, 'forbidden
  * Turns zod issues into one message naming every bad field, in the wording the existing plugin
  * knows (`Missing required fields: user_id, user_email`).
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): string {
   const missing: string[] = [];
   const invalid: string[] = [];
   for (const issue of issues) {
     const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    const isMissing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    // Custom messages and unions (`user_id` is a string or an integer) hide "received undefined",
+    // so when the input is at hand, a field is missing when it is simply not there.
+    const absent = input !== undefined && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+    const isMissing = absent || (issue.code === 'invalid_type' && /received undefined/.test(issue.message));
     if (isMissing) missing.push(field);
     else invalid.push(`${field} (${issue.message})`);
   }
@@ -38,6 +41,15 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return parts.join('; ');
 }
 
-export function invalidRequest(issues: readonly z.core.$ZodIssue[]): ApiError {
-  return new ApiError(400, 'invalid_request', describeIssues(issues));
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+export function invalidRequest(issues: readonly z.core.$ZodIssue[], input?: unknown): ApiError {
+  return new ApiError(400, 'invalid_request', describeIssues(issues, input));
 }

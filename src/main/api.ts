@@ -4,6 +4,7 @@ import { createApp } from '../http/app';
 import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes } from '../mongo/collections';
+import { packageStore } from '../packages/store';
 import { createTemporal } from '../temporal/client';
 import { onShutdownSignal } from './shutdown';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const mongo = createMongo(config);
   const temporal = createTemporal(config);
   await ensureIndexes(mongo.db);
+  await packageStore(mongo.db).seed(config.CREDIT_TYPES);
 
   const app = createApp({ config, logger, db: mongo.db, temporal });
   const server = app.listen(config.PORT, config.HOST);

@@ -9,6 +9,8 @@ export const collectionNames = {
   ledgerAccounts: 'ledger_accounts',
   packages: 'packages',
   generationEvents: 'generation_events',
+  /** `Idempotency-Key` claims of HTTP requests: `_id` is scope + key, so no index is needed. */
+  idempotencyKeys: 'idempotency_keys',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {

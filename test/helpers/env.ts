@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app';
 import { createLogger, type Logger } from '../../src/logger';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
+import { packageStore } from '../../src/packages/store';
 import type { Temporal } from '../../src/temporal/client';
 import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
 
@@ -37,6 +38,7 @@ export function stack(): Promise<Shared> {
     installTemporalRuntime(logger);
     const mongo = createMongo(config);
     await ensureIndexes(mongo.db);
+    await packageStore(mongo.db).seed(config.CREDIT_TYPES);
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -79,11 +81,27 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
   };
 }
 
+/**
+ * Until plugin authentication is merged, tests name the calling instance in this header. Test code
+ * only: the app itself never trusts a header for it.
+ */
+export const testInstanceHeader = 'X-Test-Instance-ID';
+
 /** The real Koa app on a free port, with the shared Mongo and Temporal handles. */
-export async function startTestApi(configOverrides: Record<string, string> = {}) {
+export async function startTestApi(
+  configOverrides: Record<string, string> = {},
+  options: { trustTestInstanceHeader?: boolean } = {},
+) {
   const { logger, db, temporal } = await stack();
   const config = testConfig(configOverrides);
   const app = createApp({ config, logger, db, temporal });
+  if (options.trustTestInstanceHeader) {
+    app.middleware.unshift(async (ctx, next) => {
+      const instanceId = ctx.get(testInstanceHeader);
+      if (instanceId) ctx.state.instance = { instance_id: instanceId };
+      await next();
+    });
+  }
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
