@@ -11,7 +11,7 @@ export function createLedgerActivities(deps: { ledger: Ledger }) {
     ): Promise<{ expired: number; transaction_id: string; replayed: boolean }> {
       try {
         const { entry, replayed } = await deps.ledger.expireGrant(input);
-        return { expired: -entry.delta, transaction_id: entry.transaction_id, replayed };
+        return { expired: 0 - entry.delta, transaction_id: entry.transaction_id, replayed };
       } catch (error) {
         if (error instanceof GrantNotFoundError) {
           throw ApplicationFailure.nonRetryable(error.message, 'GrantNotFoundError');

@@ -270,7 +270,8 @@ export function createLedger(options: LedgerOptions) {
         {
           kind: 'expire',
           credit_type: grant.credit_type,
-          delta: (balances) => -Math.min(grant.delta, Math.max(0, balances[grant.credit_type] ?? 0)),
+          // `0 - x` rather than `-x`: nothing left to expire is a delta of 0, not -0.
+          delta: (balances) => 0 - Math.min(grant.delta, Math.max(0, balances[grant.credit_type] ?? 0)),
           hashed: {},
         },
       );
