@@ -5,14 +5,30 @@
  */
 export function createAccountQueue() {
   const tails = new Map<string, Promise<unknown>>();
-  return function run<T>(accountId: string, task: () => Promise<T>): Promise<T> {
+  const waiting = new Map<string, number>();
+
+  function run<T>(accountId: string, task: () => Promise<T>): Promise<T> {
+    waiting.set(accountId, (waiting.get(accountId) ?? 0) + 1);
+    const start = () => {
+      const left = (waiting.get(accountId) ?? 1) - 1;
+      if (left > 0) waiting.set(accountId, left);
+      else waiting.delete(accountId);
+      return task();
+    };
     const previous = tails.get(accountId) ?? Promise.resolve();
-    const result = previous.then(task, task);
+    const result = previous.then(start, start);
     const tail = result.catch(() => undefined);
     tails.set(accountId, tail);
     void tail.then(() => {
-      if (tails.get(accountId) === tail) tails.delete(accountId); // keep the map as small as the traffic
+      if (tails.get(accountId) === tail) tails.delete(accountId); // keep the maps as small as the traffic
     });
     return result;
-  };
+  }
+
+  /** How many writes to this account are queued and not started yet. */
+  function waitingFor(accountId: string): number {
+    return waiting.get(accountId) ?? 0;
+  }
+
+  return { run, waitingFor };
 }

@@ -8,7 +8,8 @@ import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from
 
 // The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
 // indexes decide every race: (account, seq) lets one writer take each place, (account, key) lets a
-// key apply once. No $inc, no read-modify-write of a balance, no transaction.
+// key apply once. No $inc, no read-modify-write of a balance, no transaction. Entries are contiguous
+// (n+1 is computed from entry n), so "n+1 is free" means "n is the head".
 
 export interface AppendRequest {
   account_id: string;
@@ -30,6 +31,8 @@ export interface AppendRequest {
 export interface AppendOptions {
   maxAttempts: number;
   now: () => Date;
+  /** False when a write queued right behind this one will move the cache further anyway. */
+  updateCache?: boolean;
   onCacheError?: (error: unknown) => void;
 }
 
@@ -71,6 +74,11 @@ function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now
   return entry;
 }
 
+/**
+ * Optimistic: the first insert goes straight to start.seq + 1, and the unique index is the check
+ * that start is still the head (a cached head may lag, never lie: it is always some entry's state).
+ * Only after a collision, or before refusing, does it read forward to the latest entry.
+ */
 export async function appendEntry(
   store: LedgerStore,
   request: AppendRequest,
@@ -78,16 +86,28 @@ export async function appendEntry(
   options: AppendOptions,
 ): Promise<LedgerResult> {
   let head = start;
-  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+  let confirmedLatest = false; // a read found no entry after head
+
+  /** Reads forward to the latest entry; our own key among those passed means we already applied. */
+  const catchUp = async (): Promise<LedgerResult | undefined> => {
     const rolled = await rollForward(store, head);
     head = rolled.head;
+    confirmedLatest = true;
     const mine = rolled.passed.find((entry) => entry.idempotency_key === request.idempotency_key);
-    if (mine) return replay(mine, request);
+    return mine ? replay(mine, request) : undefined;
+  };
 
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
     let delta: number;
     try {
       delta = request.delta(head.balances);
     } catch (refusal) {
+      // Never refuse on a head that may be stale: catch up and decide again.
+      if (!confirmedLatest) {
+        const replayed = await catchUp();
+        if (replayed) return replayed;
+        continue;
+      }
       // A retry of a request that already succeeded must get its first answer, not a refusal
       // computed from the balance it left behind.
       const earlier = request.fresh_key
@@ -111,7 +131,7 @@ export async function appendEntry(
         if (earlier) return replay(earlier, request);
       }
       if (holder) {
-        // Lost the race for this seq: the winner's entry is the new head, no need to read it again.
+        // Another writer took this seq (or the cached head was behind): start from its entry.
         head = {
           account_id: request.account_id,
           seq: holder.seq,
@@ -119,16 +139,20 @@ export async function appendEntry(
         };
       }
       await backoff(attempt);
+      const replayed = await catchUp();
+      if (replayed) return replayed;
       continue;
     }
 
-    const after: AccountHead = {
-      account_id: request.account_id,
-      seq: entry.seq,
-      balances: entry.balances_after,
-    };
-    // The entry is the truth and it is written; a failed cache update must not turn success into failure.
-    await advanceCache(store, after, entry.created_at).catch((error) => options.onCacheError?.(error));
+    if (options.updateCache !== false) {
+      const after: AccountHead = {
+        account_id: request.account_id,
+        seq: entry.seq,
+        balances: entry.balances_after,
+      };
+      // The entry is the truth and it is written; a failed cache update must not turn success into failure.
+      await advanceCache(store, after, entry.created_at).catch((error) => options.onCacheError?.(error));
+    }
     return { entry, balances: entry.balances_after, replayed: false };
   }
   throw new LedgerBusyError(request.account_id, options.maxAttempts);

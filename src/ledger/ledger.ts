@@ -6,7 +6,7 @@ import { markWelcomeDone, openAccount } from './accounts';
 import { type AppendRequest, appendEntry } from './append';
 import { GrantNotFoundError, InsufficientCreditsError } from './errors';
 import { accountIdOf, fingerprint, normaliseUserId } from './ids';
-import { ledgerStore, rollForward } from './store';
+import { advanceCache, ledgerStore, rollForward } from './store';
 import type {
   AccountHead,
   AccountRef,
@@ -81,6 +81,7 @@ export function createLedger(options: LedgerOptions) {
   const store = ledgerStore(options.db, options.creditTypes);
   const now = options.now ?? (() => new Date());
   const queue = options.localQueue === false ? undefined : createAccountQueue();
+  const recentHeads = new Map<string, AccountHead>();
   const welcome = Object.entries(options.welcomeCredits ?? {}).filter(([, amount]) => amount > 0);
   const appendOptions = {
     maxAttempts: options.maxAttempts ?? 100,
@@ -148,25 +149,50 @@ export function createLedger(options: LedgerOptions) {
   ): Promise<LedgerResult> {
     checkType(operation.credit_type);
     const { hashed, ...rest } = operation;
+    const accountId = accountIdOf(ref.instance_id, ref.user_id);
     const appendNow = async () => {
-      const head = await open(ref);
-      return appendEntry(
-        store,
-        {
-          ...target(ref, head.account_id),
-          ...rest,
-          idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
-          fresh_key: write.idempotency_key === undefined,
-          request_hash:
-            write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
-          ...(write.reason !== undefined ? { reason: write.reason } : {}),
-          ...(write.ref !== undefined ? { ref: write.ref } : {}),
-        },
-        head,
-        appendOptions,
-      );
+      // A write queued behind another starts from the head that one left: no read needed.
+      const head = recentHeads.get(accountId) ?? (await open(ref));
+      const queuedBehind = queue?.waitingFor(accountId) ?? 0;
+      try {
+        const result = await appendEntry(
+          store,
+          {
+            ...target(ref, accountId),
+            ...rest,
+            idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
+            fresh_key: write.idempotency_key === undefined,
+            request_hash:
+              write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
+            ...(write.reason !== undefined ? { reason: write.reason } : {}),
+            ...(write.ref !== undefined ? { ref: write.ref } : {}),
+          },
+          head,
+          // In a burst, only the last queued write updates the cache: one cache write per burst.
+          { ...appendOptions, updateCache: queuedBehind === 0 },
+        );
+        rememberHead(accountId, result, queuedBehind);
+        return result;
+      } catch (error) {
+        // Writes before this one in the burst left the cache to the last; the last is this one.
+        const written = recentHeads.get(accountId);
+        recentHeads.delete(accountId);
+        if (written && queuedBehind === 0) {
+          await advanceCache(store, written, now()).catch(appendOptions.onCacheError);
+        }
+        throw error;
+      }
     };
-    return queue ? queue(accountIdOf(ref.instance_id, ref.user_id), appendNow) : appendNow();
+    return queue ? queue.run(accountId, appendNow) : appendNow();
+  }
+
+  /** Keeps the head for the writes queued right behind; forgets it once the burst is over. */
+  function rememberHead(accountId: string, result: LedgerResult, queuedBehind: number): void {
+    const head = recentHeads.get(accountId);
+    if (queuedBehind === 0) recentHeads.delete(accountId);
+    else if (!head || result.entry.seq >= head.seq) {
+      recentHeads.set(accountId, { account_id: accountId, seq: result.entry.seq, balances: result.balances });
+    }
   }
 
   function refuseBelowZero(creditType: string, amount: number) {

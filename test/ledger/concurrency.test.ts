@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import type { Db } from 'mongodb';
 import { accountIdOf, InsufficientCreditsError, type LedgerResult } from '../../src/ledger';
-import { freshInstance, sumDeltas, testLedger } from '../helpers/ledger';
+import { freshInstance, privateDatabase, sumDeltas, testLedger } from '../helpers/ledger';
 
 // 200 writers race for one account holding 100 credits: the unique (account, seq) index must let
 // exactly 100 deductions through, on a server where $inc would lose most of them. `localQueue: false`
@@ -14,8 +15,15 @@ function outcomes(results: PromiseSettledResult<LedgerResult>[]) {
 }
 
 describe('ledger under concurrency', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  beforeEach(async () => {
+    ({ db, drop } = await privateDatabase(`concurrency_${Date.now()}`));
+  });
+  afterEach(async () => drop());
+
   it('200 parallel deductions of 1 against 100 credits: 100 succeed, balance 0, 100 entries', async () => {
-    const ledger = await testLedger({ localQueue: false });
+    const ledger = await testLedger({ db, localQueue: false });
     const ref = { instance_id: freshInstance('race'), user_id: 1 };
     await ledger.grant({ ...ref, credit_type: 'article', amount: 100, idempotency_key: 'purchase:seed' });
 
@@ -38,7 +46,7 @@ describe('ledger under concurrency', () => {
   });
 
   it('the same race with repeated idempotency keys applies each key once', async () => {
-    const ledger = await testLedger({ localQueue: false });
+    const ledger = await testLedger({ db, localQueue: false });
     const ref = { instance_id: freshInstance('race-keys'), user_id: 'u' };
     await ledger.grant({ ...ref, credit_type: 'image', amount: 100, idempotency_key: 'purchase:seed' });
 
@@ -66,7 +74,7 @@ describe('ledger under concurrency', () => {
   });
 
   it('four processes with in-process queues: still exactly 100 of 200 deductions', async () => {
-    const processes = await Promise.all(Array.from({ length: 4 }, () => testLedger()));
+    const processes = await Promise.all(Array.from({ length: 4 }, () => testLedger({ db })));
     const ref = { instance_id: freshInstance('race-queued'), user_id: 2 };
     await processes[0]!.grant({ ...ref, credit_type: 'rewrite', amount: 100 });
     const results = await Promise.allSettled(

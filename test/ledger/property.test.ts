@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { accountIdOf, InsufficientCreditsError, type Ledger, type LedgerResult } from '../../src/ledger';
 import { collectionNames } from '../../src/mongo/collections';
-import { stack } from '../helpers/env';
-import { freshInstance, testLedger } from '../helpers/ledger';
+import { freshInstance, privateDatabase, testLedger } from '../helpers/ledger';
 
 // Random interleavings of grants, deductions, retries of earlier requests (same idempotency key) and
 // a cache knocked back to an old state, run in concurrent batches against the real server. Checked
@@ -66,7 +65,7 @@ async function send(
 
 describe('ledger model property', () => {
   it('random interleavings always add up to the model and to the sum of entry deltas', async () => {
-    const { db } = await stack();
+    const { db, drop } = await privateDatabase('property');
     const accounts = db.collection(collectionNames.ledgerAccounts);
 
     await fc.assert(
@@ -74,7 +73,7 @@ describe('ledger model property', () => {
         fc.array(fc.array(command, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
         fc.boolean(),
         async (batches, queued) => {
-          const ledger = await testLedger({ localQueue: queued });
+          const ledger = await testLedger({ db, localQueue: queued });
           const ref = { instance_id: freshInstance('prop'), user_id: 1 };
           const accountId = accountIdOf(ref.instance_id, ref.user_id);
           const sent: Sent[] = [];
@@ -166,5 +165,6 @@ describe('ledger model property', () => {
       ),
       { numRuns: 40 },
     );
+    await drop();
   });
 });
