@@ -244,11 +244,7 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
     },
 
     /** Reads the dispute's outcome from Stripe; a won dispute gives the held credits back. */
-    async settleDispute(input: {
-      terms: PurchaseTerms;
-      dispute_id: string;
-      credits_held: number;
-    }): Promise<{
+    async settleDispute(input: { terms: PurchaseTerms; dispute_id: string; credits_held: number }): Promise<{
       outcome: 'won' | 'lost' | 'open';
       delta: number;
       ledger_seq?: number;

@@ -34,6 +34,21 @@ const csv = z
   )
   .refine((parts) => parts.length > 0, { message: 'expected a comma-separated list' });
 
+/** `article=3,image=1`: credits each new account gets per type (types left out get none). */
+const creditAmounts = z
+  .string()
+  .regex(/^\s*([A-Za-z0-9_-]+\s*=\s*\d+\s*)(,\s*[A-Za-z0-9_-]+\s*=\s*\d+\s*)*$/, {
+    message: 'expected type=amount pairs, e.g. article=3,image=1',
+  })
+  .transform((value) =>
+    Object.fromEntries(
+      value.split(',').map((pair) => {
+        const [type = '', amount = '0'] = pair.split('=').map((part) => part.trim());
+        return [type, Number(amount)];
+      }),
+    ),
+  );
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(3000),
@@ -72,6 +87,8 @@ export const configSchema = z.object({
   REQUIRE_HTTPS: booleanFlag.default(false),
   TRUST_PROXY: booleanFlag.default(false),
   CREDIT_TYPES: csv.default(['article', 'image', 'rewrite']),
+  WELCOME_CREDITS: creditAmounts.default({}),
+  WELCOME_CREDITS_EXPIRE_DAYS: positiveInt.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -100,7 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const unknownTypes = Object.keys(parsed.data.WELCOME_CREDITS).filter(
+      (type) => !parsed.data.CREDIT_TYPES.includes(type),
+    );
+    if (unknownTypes.length === 0) return parsed.data;
+    throw new ConfigError([
+      `WELCOME_CREDITS: ${unknownTypes.join(', ')} not in CREDIT_TYPES (${parsed.data.CREDIT_TYPES.join(', ')})`,
+    ]);
+  }
 
   const problems = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');

@@ -1,4 +1,5 @@
 // Every workflow the worker runs. Only Temporal workflow APIs here: no I/O, no Node modules.
 export { pingWorkflow } from './diagnostics';
+export { grantExpiryWorkflow } from './grant-expiry';
 export { purchaseWorkflow } from './purchase/purchase-workflow';
 export { reconcilePaymentsWorkflow } from './reconciliation';

@@ -1,36 +1,55 @@
 import Koa from 'koa';
+import { ledgerFromConfig } from '../ledger/from-config';
+import { packageStore } from '../packages/store';
 import type { AppDeps, AppState } from './context';
 import { createGuards } from './guards';
 import { errorHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-id';
 import { requireHttps } from './middleware/require-https';
+import { adminCreditRoutes } from './routes/admin-credits';
 import { adminInstanceRoutes } from './routes/admin-instances';
+import { adminPackageRoutes } from './routes/admin-packages';
+import { analyticsRoutes } from './routes/analytics';
 import { apiKeyRoutes } from './routes/api-keys';
+import { creditRoutes } from './routes/credits';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
+import { packageRoutes } from './routes/packages';
 import { pluginConfigRoutes } from './routes/plugin-config';
 import { pluginRoutes } from './routes/plugins';
+import { purchaseRoutes } from './routes/purchases';
+import { stripeWebhookRoutes } from './routes/stripe-webhook';
 
 /** The HTTP app. The middleware order below is the request's path through it. */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: deps.config.TRUST_PROXY });
   app.silent = true; // errors are logged by errorHandler, with the request id
 
+  const ledger = deps.ledger ?? ledgerFromConfig(deps);
+  const packages = packageStore(deps.db);
+
   app.use(requestContext(deps.logger));
   app.use(errorHandler());
   app.use(requireHttps(deps.config.REQUIRE_HTTPS));
   app.use(jsonBody());
 
-  // Authentication and rate limits are per route (guards), so public routes stay public.
+  // Authentication, rate limits and Idempotency-Key are per route (guards): public routes stay public.
   const guards = createGuards(deps);
   const routers = [
     healthRoutes(deps),
     pluginRoutes(deps, guards),
     instanceRoutes(deps, guards),
     apiKeyRoutes(deps, guards),
-    adminInstanceRoutes(deps, guards),
+    packageRoutes({ packages }),
+    creditRoutes({ ...deps, ledger }, guards),
+    analyticsRoutes(deps, guards),
+    purchaseRoutes(deps, guards),
+    stripeWebhookRoutes(deps),
     pluginConfigRoutes(deps, guards),
+    adminInstanceRoutes(deps, guards),
+    adminCreditRoutes({ ...deps, ledger }, guards),
+    adminPackageRoutes({ ...deps, packages }, guards),
   ];
   for (const router of routers) {
     app.use(router.routes());

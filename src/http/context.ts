@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
+import type { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
 import type { StripeGateway } from '../stripe/gateway';
 import type { Temporal } from '../temporal/client';
@@ -17,6 +18,8 @@ export interface AppDeps {
   secretBox: SecretBox;
   /** Undefined without STRIPE_SECRET_KEY: purchases then answer 500 payment_not_configured. */
   stripe: StripeGateway | undefined;
+  /** Built from the config when not given (tests hand in their own). */
+  ledger?: Ledger;
 }
 
 export interface AppState {

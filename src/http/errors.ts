@@ -28,9 +28,10 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input?: unkn
   const invalid: string[] = [];
   for (const issue of issues) {
     const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    const isMissing =
-      issue.code === 'invalid_type' &&
-      (valueAt(input, issue.path) === undefined || /received undefined/.test(issue.message));
+    // Custom messages and unions (`user_id` is a string or an integer) hide "received undefined",
+    // so when the input is at hand, a field is missing when it is simply not there.
+    const absent = input !== undefined && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+    const isMissing = absent || (issue.code === 'invalid_type' && /received undefined/.test(issue.message));
     if (isMissing) missing.push(field);
     else invalid.push(`${field} (${issue.message})`);
   }

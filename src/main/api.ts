@@ -4,6 +4,7 @@ import { createApp } from '../http/app';
 import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes, pruneExpired } from '../mongo/collections';
+import { packageStore } from '../packages/store';
 import { stripeGatewayFromConfig } from '../stripe/gateway';
 import { createTemporal } from '../temporal/client';
 import { createSecretBox } from '../tenancy/secret-box';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const mongo = createMongo(config);
   const temporal = createTemporal(config);
   await ensureIndexes(mongo.db);
+  await packageStore(mongo.db).seed(config.CREDIT_TYPES);
 
   const secretBox = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY);
   if (!secretBox.encrypting) {

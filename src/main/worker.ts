@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes } from '../mongo/collections';
+import { createTemporal } from '../temporal/client';
 import { createWorker, installTemporalRuntime } from '../temporal/worker';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
@@ -29,13 +30,22 @@ async function main(): Promise<void> {
   const connection = await connectWithRetry(config.TEMPORAL_ADDRESS, (attempt) =>
     logger.warn({ address: config.TEMPORAL_ADDRESS, attempt }, 'Temporal not reachable yet; retrying'),
   );
-  const worker = await createWorker({ config, logger, db: mongo.db, connection, workflowBundlePath });
+  const temporal = createTemporal(config); // lazy: connects only when an activity starts a workflow
+  const worker = await createWorker({
+    config,
+    logger,
+    db: mongo.db,
+    connection,
+    workflowBundlePath,
+    temporal,
+  });
   logger.info(
     { task_queue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
     'worker polling task queue',
   );
   await worker.run(); // resolves after a shutdown signal, once in-flight activities are done
   await connection.close();
+  await temporal.connection.close();
   await mongo.client.close();
   logger.info('worker stopped');
 }

@@ -12,6 +12,10 @@ export const collectionNames = {
   idempotencyKeys: 'idempotency_keys',
   purchases: 'purchases',
   stripeEvents: 'stripe_events',
+  ledgerEntries: 'ledger_entries',
+  ledgerAccounts: 'ledger_accounts',
+  packages: 'packages',
+  generationEvents: 'generation_events',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
@@ -43,11 +47,29 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { key: 1, window: 1, slot: 1 }, name: 'key_window_slot_unique', unique: true },
     { key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 },
   ],
+  [collectionNames.ledgerEntries]: [
+    // Two writers can never take the same place in an account's sequence (the entry's _id,
+    // `<account>#<seq>`, says the same thing; this index also serves history range reads on MongoDB).
+    { key: { account_id: 1, seq: 1 }, name: 'account_seq_unique', unique: true },
+    // An idempotency key is applied at most once per account, whatever the caller retries.
+    { key: { account_id: 1, idempotency_key: 1 }, name: 'account_idempotency_key_unique', unique: true },
+    { key: { transaction_id: 1 }, name: 'transaction_id_unique', unique: true },
+    // What a purchase caused (its grant, refunds, dispute holds): read by refunds and audits.
+    { key: { ref: 1, kind: 1 }, name: 'ref_kind' },
+  ],
+  [collectionNames.ledgerAccounts]: [{ key: { instance_id: 1, user_id: 1 }, name: 'instance_user' }],
+  [collectionNames.generationEvents]: [
+    // A resent analytics batch stores each event once.
+    { key: { instance_id: 1, event_key: 1 }, name: 'instance_event_key_unique', unique: true },
+    { key: { instance_id: 1, occurred_at: 1 }, name: 'instance_occurred_at' },
+  ],
 };
 
 /** Creates every index; safe to run on each start and from several processes at once. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, specs] of Object.entries(indexes)) {
+    // One index per command: FerretDB 1.24 drops the connection (a server-side panic) when one
+    // createIndexes names several indexes that already exist, i.e. on every restart.
     for (const spec of specs) {
       try {
         await db.collection(collection).createIndexes([spec]);
@@ -74,3 +96,5 @@ export async function pruneExpired(db: Db, now = new Date()): Promise<number> {
   }
   return deleted;
 }
+
+export { isDuplicateKeyError } from './errors';

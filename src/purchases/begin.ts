@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import type { PurchaseFlow } from '../../workflows/purchase/definitions';
 import type { Config } from '../config';
 import { ApiError } from '../http/errors';
-import { findPackage } from '../packages/store';
+import { packageStore } from '../packages/store';
 import type { StripeGateway } from '../stripe/gateway';
 import type { InstanceDoc } from '../tenancy/instances';
 import { attachStripeObject, findPurchase, insertPurchase, type PurchaseDoc } from './store';
@@ -52,7 +52,7 @@ export async function beginPurchase(
   const stripe = deps.stripe;
   if (!stripe) throw new ApiError(500, 'payment_not_configured', 'Payment processing not configured');
 
-  const pack = await findPackage(deps.db, request.package_id);
+  const pack = await packageStore(deps.db).get(request.package_id);
   if (!pack || !pack.active) throw new ApiError(404, 'package_not_found', 'No such package');
   if (pack.credit_type !== request.credit_type) {
     throw new ApiError(

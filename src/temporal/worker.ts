@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { Temporal } from './client';
 
 let runtimeInstalled = false;
 
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   workflowBundlePath: string;
   /** Overrides the configured queue (tests give each suite its own). */
   taskQueue?: string;
+  /** A client for activities that start workflows (see ActivityDeps). */
+  temporal: Temporal;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -35,7 +38,12 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     workflowBundle: { codePath: options.workflowBundlePath },
-    activities: createActivities({ config, db, logger }),
+    activities: createActivities({
+      config,
+      db,
+      logger,
+      temporal: options.temporal,
+    }),
     // Activities that are running when SIGTERM arrives get this long to finish.
     shutdownGraceTime: '20 seconds',
   });

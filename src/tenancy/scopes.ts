@@ -6,6 +6,7 @@ export const scopes = [
   'payments:write',
   'webhooks:manage',
   'config:read',
+  'analytics:write',
 ] as const;
 
 export type Scope = (typeof scopes)[number];

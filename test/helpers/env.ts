@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app';
 import { createLogger, type Logger } from '../../src/logger';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
+import { packageStore } from '../../src/packages/store';
 import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
 import type { Temporal } from '../../src/temporal/client';
 import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
@@ -39,6 +40,7 @@ export function stack(): Promise<Shared> {
     installTemporalRuntime(logger);
     const mongo = createMongo(config);
     await ensureIndexes(mongo.db);
+    await packageStore(mongo.db).seed(config.CREDIT_TYPES);
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -60,12 +62,13 @@ export function uniqueTaskQueue(prefix: string): string {
 
 /** A real worker on its own task queue, running until `stop()`. */
 export async function startTestWorker(taskQueue: string, configOverrides: Record<string, string> = {}) {
-  const { logger, db, nativeConnection } = await stack();
+  const { logger, db, nativeConnection, temporal } = await stack();
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...configOverrides });
   const worker: Worker = await createWorker({
     config,
     logger,
     db,
+    temporal,
     connection: nativeConnection,
     workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
   });
@@ -81,7 +84,10 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
 }
 
 /** The real Koa app on a free port, with the shared Mongo and Temporal handles. */
-export async function startTestApi(configOverrides: Record<string, string> = {}, port = 0) {
+export async function startTestApi(
+  configOverrides: Record<string, string> = {},
+  options: { port?: number } = {},
+) {
   const { logger, db, temporal } = await stack();
   const config = testConfig(configOverrides);
   const app = createApp({
@@ -93,7 +99,7 @@ export async function startTestApi(configOverrides: Record<string, string> = {},
     stripe: stripeGatewayFromConfig(config),
   });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
+    const listening = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(listening));
   });
   const address = server.address() as AddressInfo;
   return {

@@ -29,7 +29,7 @@ export async function startPurchaseWorld(extra: Record<string, string> = {}) {
     ...extra,
   };
   const worker = await startTestWorker(taskQueue, settings);
-  const api = await startTestApi(settings, apiPort);
+  const api = await startTestApi(settings, { port: apiPort });
   const plugin: Credentials = await registerPlugin(api.url);
   const asBuyer = asPlugin(api.url, plugin);
 
@@ -96,7 +96,8 @@ export async function startPurchaseWorld(extra: Record<string, string> = {}) {
     async waitForStatus(purchaseId: string, status: string | string[], timeoutMs = 30_000) {
       const wanted = Array.isArray(status) ? status : [status];
       const deadline = Date.now() + timeoutMs;
-      let last: { status?: string } = {};
+      // biome-ignore lint/suspicious/noExplicitAny: purchase bodies are checked field by field
+      let last: any = {};
       while (Date.now() < deadline) {
         last = await this.purchase(purchaseId);
         if (last.status && wanted.includes(last.status)) return last;

@@ -29,12 +29,26 @@ describe('purchases end to end', function () {
 
   it('the price is the package price, never what the client says', async () => {
     const wrong = await world.asBuyer('POST', '/api/v1/checkout/sessions', {
-      body: { user_id: 7, user_email: 'a@b.jp', credit_type: 'article', package_id: 'pkg_article_10', amount: 1, currency: 'JPY' },
+      body: {
+        user_id: 7,
+        user_email: 'a@b.jp',
+        credit_type: 'article',
+        package_id: 'pkg_article_10',
+        amount: 1,
+        currency: 'JPY',
+      },
     });
     assert.equal(wrong.status, 400);
     assert.equal(wrong.body.error, 'amount_mismatch');
     const unknown = await world.asBuyer('POST', '/api/v1/checkout/sessions', {
-      body: { user_id: 7, user_email: 'a@b.jp', credit_type: 'article', package_id: 'pkg_nope', amount: 750, currency: 'JPY' },
+      body: {
+        user_id: 7,
+        user_email: 'a@b.jp',
+        credit_type: 'article',
+        package_id: 'pkg_nope',
+        amount: 750,
+        currency: 'JPY',
+      },
     });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error, 'package_not_found');
@@ -43,10 +57,14 @@ describe('purchases end to end', function () {
   it('checkout.session.completed five times and out of order with payment_intent.succeeded: credited once', async () => {
     const purchase = await world.buy('pkg_article_50');
     const before = await world.balance(purchase.user);
-    const paid = await world.control(`checkout/sessions/${purchase.session_id}/pay`, { send_webhooks: false });
+    const paid = await world.control(`checkout/sessions/${purchase.session_id}/pay`, {
+      send_webhooks: false,
+    });
     const completed = paid.events.find((event) => event.type === 'checkout.session.completed')!;
     const succeeded = paid.events.find((event) => event.type === 'payment_intent.succeeded')!;
-    await world.control('events/resend', { ids: [succeeded.id, completed.id, completed.id, completed.id, completed.id, completed.id] });
+    await world.control('events/resend', {
+      ids: [succeeded.id, completed.id, completed.id, completed.id, completed.id, completed.id],
+    });
     await world.waitForStatus(purchase.purchase_id, 'fulfilled');
     await world.control('events/resend', { ids: [completed.id, succeeded.id] });
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -86,7 +104,12 @@ describe('purchases end to end', function () {
     const chargeId = await chargeOf(world, purchase.purchase_id);
     // Spend most of it first: the clawback still happens.
     const spent = await world.asBuyer('POST', '/api/v1/users/deduct-credits', {
-      body: { user_id: purchase.user.id, user_email: purchase.user.email, credit_type: 'article', amount: before + 50 },
+      body: {
+        user_id: purchase.user.id,
+        user_email: purchase.user.email,
+        credit_type: 'article',
+        amount: before + 50,
+      },
     });
     assert.equal(spent.status, 200, JSON.stringify(spent.body));
     const refund = await world.control(`charges/${chargeId}/refund`, { amount: 1650 });
@@ -125,7 +148,11 @@ describe('purchases end to end', function () {
     assert.equal(await world.balance(lost.user), lostBefore - lost.credits);
     assert.equal(await world.balance(won.user), wonBefore);
     assert.deepEqual((await world.entries(lost.purchase_id)).byKind, { purchase: 1, dispute_hold: 1 });
-    assert.deepEqual((await world.entries(won.purchase_id)).byKind, { purchase: 1, dispute_hold: 1, dispute_release: 1 });
+    assert.deepEqual((await world.entries(won.purchase_id)).byKind, {
+      purchase: 1,
+      dispute_hold: 1,
+      dispute_release: 1,
+    });
   });
 
   it('a webhook that never arrives is fulfilled by reconciliation', async () => {
@@ -153,7 +180,13 @@ describe('purchases end to end', function () {
       id: 'evt_forged',
       object: 'event',
       type: 'checkout.session.completed',
-      data: { object: { id: purchase.session_id, object: 'checkout.session', metadata: { purchase_id: purchase.purchase_id } } },
+      data: {
+        object: {
+          id: purchase.session_id,
+          object: 'checkout.session',
+          metadata: { purchase_id: purchase.purchase_id },
+        },
+      },
     });
     const timestamp = Math.floor(Date.now() / 1000);
     const forged = createHmac('sha256', 'whsec_not_the_secret').update(`${timestamp}.${body}`).digest('hex');
@@ -173,7 +206,11 @@ describe('purchases end to end', function () {
     });
     assert.equal(accepted.status, 200);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await world.purchase(purchase.purchase_id)).status, 'pending', 'Stripe says unpaid: no credit');
+    assert.equal(
+      (await world.purchase(purchase.purchase_id)).status,
+      'pending',
+      'Stripe says unpaid: no credit',
+    );
     assert.deepEqual((await world.entries(purchase.purchase_id)).byKind, {});
   });
 });

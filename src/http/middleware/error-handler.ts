@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { ZodError } from 'zod';
 import type { AppState } from '../context';
+import { domainToApiError } from '../domain-errors';
 import { ApiError, invalidRequest } from '../errors';
 
 /**
@@ -18,7 +19,8 @@ export function errorHandler(): Middleware<AppState> {
         throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (caught) {
-      const error = caught instanceof ZodError ? invalidRequest(caught.issues) : caught;
+      const error =
+        caught instanceof ZodError ? invalidRequest(caught.issues) : (domainToApiError(caught) ?? caught);
       if (error instanceof ApiError) {
         ctx.status = error.status;
         for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);

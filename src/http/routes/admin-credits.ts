@@ -1,0 +1,66 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fingerprint, normaliseUserId } from '../../ledger/ids';
+import type { Ledger } from '../../ledger/ledger';
+import type { AppDeps, AppState } from '../context';
+import { ApiError } from '../errors';
+import type { Guards } from '../guards';
+import { markReplayed } from '../idempotency';
+import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { parseBody } from '../validate';
+
+/** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
+export function adminCreditRoutes(
+  deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger },
+  guards: Guards,
+): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/admin/v1/credits' });
+  router.use(guards.admin());
+
+  const adjustBody = z
+    .object({
+      instance_id: z.string().trim().min(1).max(255),
+      user_id: userIdField,
+      user_email: userEmailField,
+      credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+      delta: z
+        .number()
+        .int()
+        .refine((delta) => delta !== 0, { message: 'must be a non-zero integer' }),
+      reason: z.string().trim().min(1).max(500),
+      expires_at: z.iso.datetime({ offset: true }).optional(),
+    })
+    .refine((body) => body.expires_at === undefined || body.delta > 0, {
+      message: 'only positive adjustments (grants) can expire',
+      path: ['expires_at'],
+    });
+
+  router.post('/adjust', guards.idempotent(), async (ctx) => {
+    const body = parseBody(ctx, adjustBody);
+    const expiresAt = body.expires_at ? new Date(body.expires_at) : undefined;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
+    }
+    const key = ctx.state.idempotencyKey;
+    const request_hash = fingerprint({
+      route: 'credits/adjust',
+      ...body,
+      user_id: normaliseUserId(body.user_id),
+    });
+
+    const result = await deps.ledger.adjust({
+      instance_id: body.instance_id,
+      user_id: body.user_id,
+      user_email: body.user_email,
+      credit_type: body.credit_type,
+      delta: body.delta,
+      reason: body.reason,
+      ...(expiresAt ? { expires_at: expiresAt } : {}),
+      ...(key ? { idempotency_key: `adjust:${key}`, request_hash } : {}),
+    });
+    markReplayed(ctx, result.replayed);
+    ctx.body = { success: true, transaction_id: result.entry.transaction_id, credits: result.balances };
+  });
+
+  return router;
+}

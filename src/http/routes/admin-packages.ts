@@ -1,0 +1,72 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { PackageStore } from '../../packages/store';
+import type { AppDeps, AppState } from '../context';
+import { ApiError, notFound } from '../errors';
+import type { Guards } from '../guards';
+import { creditTypeField } from '../schemas';
+import { parseBody } from '../validate';
+
+/** Operators edit the package catalogue: `/admin/v1/packages`. */
+export function adminPackageRoutes(
+  deps: Pick<AppDeps, 'config'> & { packages: PackageStore },
+  guards: Guards,
+): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/admin/v1/packages' });
+  router.use(guards.admin());
+
+  const fields = z.object({
+    name: z.string().trim().min(1).max(200),
+    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+    credits: z.number().int().min(1),
+    bonus_credits: z.number().int().min(0).default(0),
+    price: z.object({
+      // Minor units, as Stripe counts them (JPY has none: 750 is ¥750).
+      amount: z.number().int().min(1),
+      currency: z
+        .string()
+        .regex(/^[A-Za-z]{3}$/, { message: 'expected an ISO 4217 code' })
+        .transform((code) => code.toUpperCase()),
+    }),
+    active: z.boolean().default(true),
+    stripe_price_id: z.string().min(1).max(255).nullable().optional(),
+  });
+  const createBody = fields.extend({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'expected letters, digits, _ and - (up to 64)' }),
+  });
+  // Every field optional, and none defaulted: a PUT changes only what it names.
+  const updateBody = z.object({
+    name: fields.shape.name.optional(),
+    credit_type: fields.shape.credit_type.optional(),
+    credits: fields.shape.credits.optional(),
+    bonus_credits: z.number().int().min(0).optional(),
+    price: fields.shape.price.optional(),
+    active: z.boolean().optional(),
+    stripe_price_id: fields.shape.stripe_price_id,
+  });
+
+  router.get('/', async (ctx) => {
+    ctx.body = { success: true, packages: await deps.packages.list() };
+  });
+
+  router.post('/', async (ctx) => {
+    const body = parseBody(ctx, createBody);
+    const created = await deps.packages.create(body);
+    if (!created) throw new ApiError(409, 'conflict', `Package ${body.id} already exists`);
+    ctx.status = 201;
+    ctx.body = { success: true, package: created };
+  });
+
+  router.put('/:id', async (ctx) => {
+    const changes = Object.fromEntries(
+      Object.entries(parseBody(ctx, updateBody)).filter(([, value]) => value !== undefined),
+    );
+    const updated = await deps.packages.update(ctx.params.id!, changes);
+    if (!updated) throw notFound(`No package ${ctx.params.id}`);
+    ctx.body = { success: true, package: updated };
+  });
+
+  return router;
+}

@@ -1,0 +1,44 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { recordGenerationEvents } from '../../analytics/generation-events';
+import { callingInstanceId } from '../calling-instance';
+import type { AppDeps, AppState } from '../context';
+import type { Guards } from '../guards';
+import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { parseBody } from '../validate';
+
+/** Generation analytics from plugins: one event, or batches that may be resent. */
+export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Guards): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/analytics' });
+
+  const generationEvent = z.object({
+    event_id: z.string().min(1).max(255).optional(),
+    user_id: userIdField,
+    user_email: userEmailField,
+    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+    credits_used: z.number().int().nonnegative(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+  });
+  const usageBatch = z.object({
+    events: z.array(generationEvent).max(1000, { message: 'at most 1000 events' }),
+  });
+
+  router.post('/generation', guards.plugin('analytics:write'), async (ctx) => {
+    const instance_id = callingInstanceId(ctx);
+    const event = parseBody(ctx, generationEvent);
+    const accepted = await recordGenerationEvents(deps.db, instance_id, [event]);
+    ctx.status = 201;
+    ctx.body = { success: true, accepted };
+  });
+
+  router.post('/usage', guards.plugin('analytics:write'), async (ctx) => {
+    const instance_id = callingInstanceId(ctx);
+    const { events } = parseBody(ctx, usageBatch);
+    const accepted = await recordGenerationEvents(deps.db, instance_id, events);
+    ctx.status = 201;
+    ctx.body = { success: true, accepted };
+  });
+
+  return router;
+}

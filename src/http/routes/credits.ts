@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { fingerprint, normaliseUserId } from '../../ledger/ids';
+import type { Ledger } from '../../ledger/ledger';
+import { callingInstanceId } from '../calling-instance';
+import type { AppDeps, AppState } from '../context';
+import type { Guards } from '../guards';
+import { markReplayed } from '../idempotency';
+import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { parseBody, parseQuery } from '../validate';
+
+/** A plugin's users' balances and spending: `/api/v1/users/*`, always within the calling instance. */
+export function creditRoutes(
+  deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger },
+  guards: Guards,
+): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/users' });
+
+  const creditsQuery = z.object({
+    user_id: z.string().trim().min(1).max(191),
+    user_email: userEmailField.optional(),
+  });
+
+  router.get('/credits', guards.plugin('credits:read'), async (ctx) => {
+    const instance_id = callingInstanceId(ctx);
+    const query = parseQuery(ctx, creditsQuery);
+    const head = await deps.ledger.balances({ instance_id, ...query });
+    ctx.body = {
+      success: true,
+      user_id: query.user_id,
+      user_email: query.user_email ?? null,
+      credits: head.balances,
+    };
+  });
+
+  const deductBody = z.object({
+    user_id: userIdField,
+    user_email: userEmailField,
+    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }),
+  });
+
+  router.post('/deduct-credits', guards.plugin('credits:write'), guards.idempotent(), async (ctx) => {
+    const instance_id = callingInstanceId(ctx);
+    const body = parseBody(ctx, deductBody);
+    const key = ctx.state.idempotencyKey;
+    const request_hash = fingerprint({
+      route: 'deduct-credits',
+      ...body,
+      user_id: normaliseUserId(body.user_id),
+    });
+
+    const result = await deps.ledger.deduct({
+      instance_id,
+      ...body,
+      ...(key ? { idempotency_key: `deduct:${key}`, request_hash } : {}),
+    });
+    markReplayed(ctx, result.replayed);
+    ctx.body = { success: true, transaction_id: result.entry.transaction_id, credits: result.balances };
+  });
+
+  return router;
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDuplicateKeyError } from '../mongo/collections';
+import { IdempotencyConflictError, LedgerBusyError } from './errors';
+import { entryIdOf } from './ids';
+import { advanceCache, findEntryByKey, type LedgerStore, normaliseBalances, rollForward } from './store';
+import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from './types';
+
+// The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
+// indexes decide every race: (account, seq) lets one writer take each place, (account, key) lets a
+// key apply once. No $inc, no read-modify-write of a balance, no transaction. Entries are contiguous
+// (n+1 is computed from entry n), so "n+1 is free" means "n is the head".
+
+export interface AppendRequest {
+  account_id: string;
+  instance_id: string;
+  user_id: string;
+  kind: EntryKind;
+  credit_type: string;
+  idempotency_key: string;
+  /** True when the key was made up for this call: it cannot have been used, so no lookups for it. */
+  fresh_key: boolean;
+  request_hash: string;
+  reason?: string;
+  expires_at?: Date;
+  ref?: string;
+  /** The change, from the balances at the head; throws to refuse (e.g. not enough credits). */
+  delta: (balances: Balances) => number;
+}
+
+export interface AppendOptions {
+  maxAttempts: number;
+  now: () => Date;
+  /** False when a write queued right behind this one will move the cache further anyway. */
+  updateCache?: boolean;
+  onCacheError?: (error: unknown) => void;
+}
+
+/** Full jitter, growing to 256 ms: spreads writers that keep colliding on a hot account. */
+function backoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(256, 2 ** (attempt + 1)));
+}
+
+function replay(entry: LedgerEntry, request: AppendRequest): LedgerResult {
+  if (entry.request_hash !== request.request_hash)
+    throw new IdempotencyConflictError(request.idempotency_key);
+  return { entry, balances: entry.balances_after, replayed: true };
+}
+
+function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now: Date): LedgerEntry {
+  const seq = head.seq + 1;
+  const balances_after = {
+    ...head.balances,
+    [request.credit_type]: (head.balances[request.credit_type] ?? 0) + delta,
+  };
+  const entry: LedgerEntry = {
+    _id: entryIdOf(request.account_id, seq),
+    account_id: request.account_id,
+    instance_id: request.instance_id,
+    user_id: request.user_id,
+    seq,
+    kind: request.kind,
+    credit_type: request.credit_type,
+    delta,
+    balances_after,
+    idempotency_key: request.idempotency_key,
+    request_hash: request.request_hash,
+    transaction_id: randomUUID(),
+    created_at: now,
+  };
+  if (request.reason !== undefined) entry.reason = request.reason;
+  if (request.expires_at !== undefined) entry.expires_at = request.expires_at;
+  if (request.ref !== undefined) entry.ref = request.ref;
+  return entry;
+}
+
+/**
+ * Optimistic: the first insert goes straight to start.seq + 1, and the unique index is the check
+ * that start is still the head (a cached head may lag, never lie: it is always some entry's state).
+ * Only after a collision, or before refusing, does it read forward to the latest entry.
+ */
+export async function appendEntry(
+  store: LedgerStore,
+  request: AppendRequest,
+  start: AccountHead,
+  options: AppendOptions,
+): Promise<LedgerResult> {
+  let head = start;
+  let confirmedLatest = false; // a read found no entry after head
+
+  /** Reads forward to the latest entry; our own key among those passed means we already applied. */
+  const catchUp = async (): Promise<LedgerResult | undefined> => {
+    const rolled = await rollForward(store, head);
+    head = rolled.head;
+    confirmedLatest = true;
+    const mine = rolled.passed.find((entry) => entry.idempotency_key === request.idempotency_key);
+    return mine ? replay(mine, request) : undefined;
+  };
+
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+    let delta: number;
+    try {
+      delta = request.delta(head.balances);
+    } catch (refusal) {
+      // Never refuse on a head that may be stale: catch up and decide again.
+      if (!confirmedLatest) {
+        const replayed = await catchUp();
+        if (replayed) return replayed;
+        continue;
+      }
+      // A retry of a request that already succeeded must get its first answer, not a refusal
+      // computed from the balance it left behind.
+      const earlier = request.fresh_key
+        ? null
+        : await findEntryByKey(store, request.account_id, request.idempotency_key);
+      if (earlier) return replay(earlier, request);
+      throw refusal;
+    }
+
+    const entry = nextEntry(request, head, delta, options.now());
+    try {
+      await store.entries.insertOne(entry);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // The error does not say which index refused, so look: is our place taken?
+      const holder = await store.entries.findOne({ _id: entry._id });
+      if (holder?.idempotency_key === request.idempotency_key) return replay(holder, request);
+      if (!holder && !request.fresh_key) {
+        // The place is free, so the key index refused: this key was applied earlier.
+        const earlier = await findEntryByKey(store, request.account_id, request.idempotency_key);
+        if (earlier) return replay(earlier, request);
+      }
+      if (holder) {
+        // Another writer took this seq (or the cached head was behind): start from its entry.
+        head = {
+          account_id: request.account_id,
+          seq: holder.seq,
+          balances: normaliseBalances(holder.balances_after, store.creditTypes),
+        };
+      }
+      await backoff(attempt);
+      const replayed = await catchUp();
+      if (replayed) return replayed;
+      continue;
+    }
+
+    if (options.updateCache !== false) {
+      const after: AccountHead = {
+        account_id: request.account_id,
+        seq: entry.seq,
+        balances: entry.balances_after,
+      };
+      // The entry is the truth and it is written; a failed cache update must not turn success into failure.
+      await advanceCache(store, after, entry.created_at).catch((error) => options.onCacheError?.(error));
+    }
+    return { entry, balances: entry.balances_after, replayed: false };
+  }
+  throw new LedgerBusyError(request.account_id, options.maxAttempts);
+}

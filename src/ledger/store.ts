@@ -1,0 +1,73 @@
+import type { Collection, Db } from 'mongodb';
+import { collectionNames } from '../mongo/collections';
+import { entryIdOf } from './ids';
+import type { AccountHead, Balances, LedgerAccount, LedgerEntry } from './types';
+
+// Reading an account's exact head. The `ledger_accounts` document is only a cache: on a server
+// without atomic read-modify-write it may lag (a crash between insert and cache update) or even
+// step back (two cache updates racing), so every read rolls forward from it through the entries.
+
+export interface LedgerStore {
+  entries: Collection<LedgerEntry>;
+  accounts: Collection<LedgerAccount>;
+  creditTypes: readonly string[];
+}
+
+export function ledgerStore(db: Db, creditTypes: readonly string[]): LedgerStore {
+  return {
+    entries: db.collection<LedgerEntry>(collectionNames.ledgerEntries),
+    accounts: db.collection<LedgerAccount>(collectionNames.ledgerAccounts),
+    creditTypes,
+  };
+}
+
+/** Every configured type present (a type added to CREDIT_TYPES later starts at zero). */
+export function normaliseBalances(balances: Balances | undefined, creditTypes: readonly string[]): Balances {
+  const normalised: Balances = {};
+  for (const type of creditTypes) normalised[type] = balances?.[type] ?? 0;
+  for (const [type, amount] of Object.entries(balances ?? {})) normalised[type] ??= amount;
+  return normalised;
+}
+
+/**
+ * Follows entries seq+1, seq+2, ... (primary-key point reads) until there is none, so the answer is
+ * the state after the last entry written before the read, whatever the cache said.
+ */
+export async function rollForward(
+  store: LedgerStore,
+  from: AccountHead,
+): Promise<{ head: AccountHead; passed: LedgerEntry[] }> {
+  let head = from;
+  const passed: LedgerEntry[] = [];
+  for (;;) {
+    const next = await store.entries.findOne({ _id: entryIdOf(head.account_id, head.seq + 1) });
+    if (!next) return { head, passed };
+    passed.push(next);
+    head = {
+      account_id: head.account_id,
+      seq: next.seq,
+      balances: normaliseBalances(next.balances_after, store.creditTypes),
+    };
+  }
+}
+
+/**
+ * Moves the cache forward, never back: seq and balances are set together and only over an older seq.
+ * Not atomic on every server, hence rollForward on reads; a failure here costs readers a few reads.
+ */
+export async function advanceCache(store: LedgerStore, head: AccountHead, now: Date): Promise<void> {
+  await store.accounts.updateOne(
+    { _id: head.account_id, seq: { $lt: head.seq } },
+    { $set: { seq: head.seq, balances: head.balances, updated_at: now } },
+  );
+}
+
+export function findEntryByKey(
+  store: LedgerStore,
+  accountId: string,
+  idempotencyKey: string,
+): Promise<LedgerEntry | null> {
+  // Indexed on MongoDB; a scan on FerretDB's SQLite backend, which is why only replays and refusals
+  // of caller-keyed requests come here, never the common path.
+  return store.entries.findOne({ account_id: accountId, idempotency_key: idempotencyKey });
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { collectionNames } from '../../src/mongo/collections';
+import { stack, startTestApi } from '../helpers/env';
+import { call } from '../helpers/http';
+import { freshInstance } from '../helpers/ledger';
+
+describe('HTTP: /api/v1/analytics', () => {
+  let api: Awaited<ReturnType<typeof startTestApi>>;
+  before(async () => {
+    api = await startTestApi({});
+  });
+  after(async () => api.stop());
+
+  const event = (i: number, extra: Record<string, unknown> = {}) => ({
+    user_id: 7,
+    user_email: 'seven@example.com',
+    credit_type: 'article',
+    credits_used: 1,
+    metadata: { model: 'gpt-4o', words: 800 + i },
+    timestamp: new Date(Date.UTC(2025, 10, 6, 0, 0, i)).toISOString(),
+    ...extra,
+  });
+
+  it('stores each event of a resent batch once', async () => {
+    const instance = freshInstance();
+    const batch = [
+      ...Array.from({ length: 5 }, (_, i) => event(i)),
+      event(99, { event_id: `evt-${randomUUID()}` }),
+      event(100, { timestamp: undefined, metadata: undefined }),
+    ];
+    const first = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance,
+      body: { events: batch },
+    });
+    assert.equal(first.status, 201);
+    assert.deepEqual(first.body, { success: true, accepted: 7 });
+
+    const resent = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance,
+      body: { events: [...batch, event(5)] },
+    });
+    assert.deepEqual(resent.body, { success: true, accepted: 1 });
+
+    // Another instance's identical events are its own.
+    const other = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance: freshInstance(),
+      body: { events: batch.slice(0, 2) },
+    });
+    assert.equal(other.body.accepted, 2);
+
+    const { db } = await stack();
+    assert.equal(
+      await db.collection(collectionNames.generationEvents).countDocuments({ instance_id: instance }),
+      8,
+    );
+  });
+
+  it('POST /analytics/generation stores one event (201); batches over 1000 are refused', async () => {
+    const instance = freshInstance();
+    const single = await call(api.url, 'POST', '/api/v1/analytics/generation', { instance, body: event(1) });
+    assert.equal(single.status, 201);
+    assert.equal(single.body.success, true);
+
+    const tooMany = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance,
+      body: { events: Array.from({ length: 1001 }, (_, i) => event(i)) },
+    });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.body.message, /at most 1000 events/);
+
+    const full = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance,
+      body: { events: Array.from({ length: 1000 }, (_, i) => event(i + 2)) },
+    });
+    assert.equal(full.body.accepted, 1000);
+
+    const anonymous = await call(api.url, 'POST', '/api/v1/analytics/usage', { body: { events: [] } });
+    assert.equal(anonymous.status, 401);
+  });
+});

@@ -1,0 +1,23 @@
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { LedgerActivities } from '../activities/ledger';
+import type { GrantExpiryInput } from '../src/ledger/types';
+
+const { expireGrant } = proxyActivities<LedgerActivities>({
+  startToCloseTimeout: '30 seconds',
+  // Ledger writes are keyed by the grant, so retrying is always safe; keep trying through outages.
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['GrantNotFoundError'],
+  },
+});
+
+/** The timer of one expiring grant (workflow id `grant-expiry:<grant transaction id>`). */
+export async function grantExpiryWorkflow(
+  input: GrantExpiryInput,
+): Promise<{ expired: number; transaction_id: string; replayed: boolean }> {
+  // Workflow time is deterministic; a durable timer survives worker and server restarts.
+  const wait = Date.parse(input.expires_at) - Date.now();
+  if (wait > 0) await sleep(wait);
+  return expireGrant(input);
+}
