@@ -86,6 +86,8 @@ export const configSchema = z.object({
   WEBHOOK_SECRET_ENCRYPTION_KEY: hex32Bytes.optional(),
   REQUIRE_HTTPS: booleanFlag.default(false),
   TRUST_PROXY: booleanFlag.default(false),
+  /** How often the reconciliation schedule asks Stripe for paid payments we have not fulfilled. */
+  RECONCILE_INTERVAL_SECONDS: positiveInt.default(300),
   CREDIT_TYPES: csv.default(['article', 'image', 'rewrite']),
   WELCOME_CREDITS: creditAmounts.default({}),
   WELCOME_CREDITS_EXPIRE_DAYS: positiveInt.optional(),

@@ -4,6 +4,7 @@ import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes } from '../mongo/collections';
 import { createTemporal } from '../temporal/client';
+import { ensureReconciliationSchedule } from '../temporal/schedules';
 import { createWorker, installTemporalRuntime } from '../temporal/worker';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
@@ -39,6 +40,13 @@ async function main(): Promise<void> {
     workflowBundlePath,
     temporal,
   });
+  if (config.STRIPE_SECRET_KEY) {
+    await ensureReconciliationSchedule(temporal.client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      everySeconds: config.RECONCILE_INTERVAL_SECONDS,
+      logger,
+    });
+  }
   logger.info(
     { task_queue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
     'worker polling task queue',

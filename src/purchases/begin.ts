@@ -53,7 +53,7 @@ export async function beginPurchase(
   if (!stripe) throw new ApiError(500, 'payment_not_configured', 'Payment processing not configured');
 
   const pack = await packageStore(deps.db).get(request.package_id);
-  if (!pack || !pack.active) throw new ApiError(404, 'package_not_found', 'No such package');
+  if (!pack?.active) throw new ApiError(404, 'package_not_found', 'No such package');
   if (pack.credit_type !== request.credit_type) {
     throw new ApiError(
       400,

@@ -8,6 +8,8 @@ import { freePort, portOpen, waitForPort } from './ports';
 export interface RunningServer {
   name: string;
   stop(): Promise<void>;
+  /** SIGKILL: a crash, for tests of outages. */
+  kill(): Promise<void>;
 }
 
 interface LaunchOptions {
@@ -54,6 +56,12 @@ async function launch(options: LaunchOptions): Promise<RunningServer> {
   return {
     name: options.name,
     stop: () => stopProcess(child, () => exited),
+    kill: async () => {
+      if (exited) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await done;
+    },
   };
 }
 

@@ -83,13 +83,23 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
   };
 }
 
-/** The real Koa app on a free port, with the shared Mongo and Temporal handles. */
+/**
+ * The real Koa app on a free port, with the shared Temporal handle and the shared database, or a
+ * database of its own when the overrides name another MONGODB_URL.
+ */
 export async function startTestApi(
   configOverrides: Record<string, string> = {},
   options: { port?: number } = {},
 ) {
-  const { logger, db, temporal } = await stack();
+  const shared = await stack();
+  const { logger, temporal } = shared;
   const config = testConfig(configOverrides);
+  const own = configOverrides.MONGODB_URL ? createMongo(config) : undefined;
+  const db = own?.db ?? shared.db;
+  if (own) {
+    await ensureIndexes(db);
+    await packageStore(db).seed(config.CREDIT_TYPES);
+  }
   const app = createApp({
     config,
     logger,
@@ -108,6 +118,7 @@ export async function startTestApi(
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await own?.client.close();
     },
   };
 }

@@ -12,7 +12,10 @@ import { asPlugin, type Credentials, call, registerPlugin } from '../helpers/plu
 export const webhookSecret = 'whsec_purchase_suite_0123456789abcdef';
 export const stripeKey = 'sk_test_purchase_suite';
 
-export async function startPurchaseWorld(extra: Record<string, string> = {}) {
+export async function startPurchaseWorld(
+  extra: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+) {
   const taskQueue = uniqueTaskQueue('purchase');
   const apiPort = await freePort();
   const sandbox: StripeSandbox = await startStripeSandbox({
@@ -28,14 +31,15 @@ export async function startPurchaseWorld(extra: Record<string, string> = {}) {
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     ...extra,
   };
-  const worker = await startTestWorker(taskQueue, settings);
+  // Tests that kill workers run their own, as separate processes.
+  const worker = options.worker === false ? undefined : await startTestWorker(taskQueue, settings);
   const api = await startTestApi(settings, { port: apiPort });
   const plugin: Credentials = await registerPlugin(api.url);
   const asBuyer = asPlugin(api.url, plugin);
 
-  async function control(path: string, body: Record<string, unknown> = {}) {
+  async function control(path: string, body: Record<string, unknown> = {}, method = 'POST') {
     const response = await fetch(`${sandbox.url}/_sandbox/${path}`, {
-      method: 'POST',
+      method,
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
@@ -117,7 +121,7 @@ export async function startPurchaseWorld(extra: Record<string, string> = {}) {
 
     async stop() {
       await api.stop();
-      await worker.stop();
+      await worker?.stop();
       await sandbox.stop();
     },
   };

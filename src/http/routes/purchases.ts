@@ -62,7 +62,7 @@ async function purchaseBody(deps: AppDeps, doc: PurchaseDoc) {
   };
 }
 
-async function ownPurchase(deps: AppDeps, ctx: AppContext, doc: PurchaseDoc | null) {
+function ownPurchase(ctx: AppContext, doc: PurchaseDoc | null): PurchaseDoc {
   // Another instance's purchase is as invisible as one that does not exist.
   if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) throw notFound('Purchase not found');
   return doc;
@@ -116,8 +116,7 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
   // call either), then wait briefly for the credits.
   router.post('/api/v1/payments/confirm', guards.plugin('payments:write'), async (ctx) => {
     const { payment_intent_id } = parseBody(ctx, confirmPaymentRequest);
-    const doc = await ownPurchase(
-      deps,
+    const doc = ownPurchase(
       ctx,
       await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', payment_intent_id),
     );
@@ -154,7 +153,7 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
   });
 
   router.get('/api/v1/purchases/:purchaseId', guards.plugin('payments:read'), async (ctx) => {
-    const doc = await ownPurchase(deps, ctx, await findPurchase(deps.db, ctx.params.purchaseId ?? ''));
+    const doc = ownPurchase(ctx, await findPurchase(deps.db, ctx.params.purchaseId ?? ''));
     ctx.body = { success: true, ...(await purchaseBody(deps, doc)) };
   });
 
