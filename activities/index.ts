@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { createDiagnosticActivities } from './diagnostics';
+import { createWebhookActivities } from './webhooks';
 
 /** What activities need from the outside world; tests hand in the real ones wired to the local stack. */
 export interface ActivityDeps {
@@ -10,9 +11,10 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
-export function createActivities(_deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticActivities(),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -6,11 +6,13 @@ import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-id';
 import { requireHttps } from './middleware/require-https';
 import { adminInstanceRoutes } from './routes/admin-instances';
+import { adminWebhookRoutes } from './routes/admin-webhooks';
 import { apiKeyRoutes } from './routes/api-keys';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
 import { pluginConfigRoutes } from './routes/plugin-config';
 import { pluginRoutes } from './routes/plugins';
+import { webhookRoutes } from './routes/webhooks';
 
 /** The HTTP app. The middleware order below is the request's path through it. */
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -31,6 +33,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     apiKeyRoutes(deps, guards),
     adminInstanceRoutes(deps, guards),
     pluginConfigRoutes(deps, guards),
+    webhookRoutes(deps, guards),
+    adminWebhookRoutes(deps, guards),
   ];
   for (const router of routers) {
     app.use(router.routes());

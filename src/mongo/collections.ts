@@ -9,6 +9,11 @@ export const collectionNames = {
   apiKeys: 'api_keys',
   rateLimitHits: 'rate_limit_hits',
   pluginConfig: 'plugin_config',
+  webhookEvents: 'webhook_events',
+  webhookEndpoints: 'webhook_endpoints',
+  webhookDeliveries: 'webhook_deliveries',
+  webhookAttempts: 'webhook_attempts',
+  operatorNotifications: 'operator_notifications',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
@@ -23,6 +28,35 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
   ],
   [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
+  // An event is stored once: a retried publish (same idempotency key) finds the first one.
+  [collectionNames.webhookEvents]: [
+    { key: { event_id: 1 }, name: 'event_id_unique', unique: true },
+    { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
+  ],
+  // 'default' is an endpoint id in every instance, so ids are unique per instance.
+  [collectionNames.webhookEndpoints]: [
+    { key: { instance_id: 1, endpoint_id: 1 }, name: 'instance_endpoint_unique', unique: true },
+  ],
+  // One delivery per (event, endpoint): a repeated publish cannot start a second one.
+  [collectionNames.webhookDeliveries]: [
+    { key: { delivery_id: 1 }, name: 'delivery_id_unique', unique: true },
+    { key: { instance_id: 1, endpoint_id: 1, created_at: 1 }, name: 'endpoint_created' },
+    { key: { status: 1, created_at: 1 }, name: 'status_created' },
+    {
+      key: { instance_id: 1, endpoint_id: 1, supersede_key: 1, supersede_rank: 1 },
+      name: 'supersede_lookup',
+    },
+  ],
+  // One record per attempt of a run: an activity retried after writing it overwrites, not duplicates.
+  [collectionNames.webhookAttempts]: [
+    { key: { attempt_key: 1 }, name: 'attempt_key_unique', unique: true },
+    { key: { instance_id: 1, endpoint_id: 1, started_at: 1 }, name: 'endpoint_started' },
+  ],
+  // A notification is raised once per cause (dedupe_key), however many attempts observe it.
+  [collectionNames.operatorNotifications]: [
+    { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
+    { key: { created_at: 1 }, name: 'created' },
+  ],
   [collectionNames.rateLimitHits]: [
     // One request per numbered slot of a window: the limit holds across API processes.
     { key: { key: 1, window: 1, slot: 1 }, name: 'key_window_slot_unique', unique: true },
