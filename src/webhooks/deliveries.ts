@@ -146,6 +146,8 @@ export interface DeliveryQuery {
   event_types?: WebhookEventType[];
   since?: Date;
   until?: Date;
+  /** Dead-lettered at or after this time (what an endpoint missed while failing). */
+  dead_lettered_since?: Date;
   limit: number;
 }
 
@@ -163,6 +165,7 @@ export async function findDeliveries(db: Db, query: DeliveryQuery): Promise<Webh
       ...(query.until ? { $lte: query.until } : {}),
     };
   }
+  if (query.dead_lettered_since) filter.dead_lettered_at = { $gte: query.dead_lettered_since };
   return webhookDeliveries(db)
     .find(filter, { projection: { _id: 0 } })
     .sort({ created_at: 1 })

@@ -26,6 +26,15 @@ export interface WebhookPublisherDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'> & ScheduleConfig;
 }
 
+/** The publisher of a process that has a Temporal client (the API's `AppDeps` fit as they are). */
+export function webhookPublisher(deps: {
+  db: Db;
+  temporal: { client: Client };
+  config: WebhookPublisherDeps['config'];
+}): WebhookPublisherDeps {
+  return { db: deps.db, client: deps.temporal.client, config: deps.config };
+}
+
 export interface PublishInput {
   instance_id: string;
   event: WebhookEventType;

@@ -17,8 +17,12 @@ import { deliverySchedule } from './retry-schedule';
 
 export const maxReplay = 1000;
 
-/** What an explicit replay of named events may re-send: anything that is not in flight or redundant. */
-const replayableByEvent: DeliveryStatus[] = ['dead_lettered', 'delivered', 'gone', 'failed'];
+/**
+ * What an explicit replay of named events may re-send: anything but the redundant. A pending one is
+ * included because its workflow may never have started (Temporal was down when it was published): the
+ * start then repairs it, and collapses onto the workflow if it is running.
+ */
+const replayableByEvent: DeliveryStatus[] = ['dead_lettered', 'delivered', 'gone', 'failed', 'pending'];
 
 export interface ReplaySelection {
   instance_id?: string;
@@ -27,6 +31,7 @@ export interface ReplaySelection {
   event_ids?: string[];
   since?: Date;
   until?: Date;
+  dead_lettered_since?: Date;
   event_types?: WebhookEventType[];
 }
 
@@ -47,7 +52,12 @@ export function findReplayable(db: Db, selection: ReplaySelection): Promise<Webh
     event_types: selection.event_types,
     ...(selection.event_ids
       ? { event_ids: selection.event_ids, statuses: replayableByEvent }
-      : { statuses: ['dead_lettered'], since: selection.since, until: selection.until }),
+      : {
+          statuses: ['dead_lettered'],
+          since: selection.since,
+          until: selection.until,
+          dead_lettered_since: selection.dead_lettered_since,
+        }),
     limit: maxReplay,
   });
 }

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { publicInstance, setInstanceStatus } from '../../tenancy/instances';
-import { publishEvent } from '../../webhooks/publish';
+import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import type { AppContext, AppDeps, AppState } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
@@ -22,8 +22,7 @@ export function adminInstanceRoutes(deps: AppDeps, guards: Guards): Router<AppSt
     data: Record<string, unknown>,
   ) => {
     try {
-      const publisher = { db: deps.db, client: deps.temporal.client, config: deps.config };
-      const published = await publishEvent(publisher, { instance_id: instanceId, event, data });
+      const published = await publishEvent(webhookPublisher(deps), { instance_id: instanceId, event, data });
       return { event_id: published.event_id };
     } catch (error) {
       ctx.state.log.error({ err: error, instance_id: instanceId, event }, 'could not publish webhook');

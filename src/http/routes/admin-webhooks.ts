@@ -4,7 +4,7 @@ import { startBroadcast } from '../../webhooks/broadcast';
 import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
 import { webhookEventTypes } from '../../webhooks/events';
 import { listNotifications } from '../../webhooks/notifications';
-import type { WebhookPublisherDeps } from '../../webhooks/publish';
+import { webhookPublisher } from '../../webhooks/publish';
 import { maxReplay, replay } from '../../webhooks/replay';
 import type { AppDeps, AppState } from '../context';
 import type { Guards } from '../guards';
@@ -52,7 +52,7 @@ export const notificationsQuery = z.object({
 export function adminWebhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/admin/v1/webhooks' });
   router.use(guards.admin());
-  const publisher: WebhookPublisherDeps = { db: deps.db, client: deps.temporal.client, config: deps.config };
+  const publisher = webhookPublisher(deps);
 
   router.get('/dead-letters', async (ctx) => {
     const query = parseQuery(ctx, deadLettersQuery);

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { collectionNames } from '../../mongo/collections';
 import { notifyConfigUpdated } from '../../webhooks/broadcast';
+import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
@@ -55,8 +56,7 @@ export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppSta
     // Best effort like the instance hooks: the config is saved whatever happens to the news of it.
     let broadcast: { broadcast_id: string; workflow_id: string } | null = null;
     try {
-      const publisher = { db: deps.db, client: deps.temporal.client, config: deps.config };
-      broadcast = await notifyConfigUpdated(publisher, { key, updated_at: now }, instanceIds);
+      broadcast = await notifyConfigUpdated(webhookPublisher(deps), { key, updated_at: now }, instanceIds);
     } catch (error) {
       ctx.state.log.error({ err: error, key }, 'could not start the config_updated broadcast');
     }

@@ -14,7 +14,7 @@ import {
 } from '../../webhooks/endpoints';
 import { findEvent, webhookEventTypes } from '../../webhooks/events';
 import { endpointUrlProblem } from '../../webhooks/ip-policy';
-import { publishEvent, type WebhookPublisherDeps } from '../../webhooks/publish';
+import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import { findReplayable, replay, replayDeliveries, replayEventToEndpoint } from '../../webhooks/replay';
 import { oneShotSchedule } from '../../webhooks/retry-schedule';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
@@ -64,7 +64,7 @@ const testSendWaitMs = 35_000;
 export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/webhooks' });
   router.use(guards.plugin('webhooks:manage'));
-  const publisher: WebhookPublisherDeps = { db: deps.db, client: deps.temporal.client, config: deps.config };
+  const publisher = webhookPublisher(deps);
 
   const ownEndpoint = async (ctx: AppContext) => {
     const endpoint = await findEndpoint(
@@ -207,15 +207,17 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     const endpoint = await ownEndpoint(ctx);
     const request = parseBody(ctx, enableRequest);
     const { before, changed } = await enableEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
-    const missedSince = before?.failing_since ?? before?.disabled_at;
+    // Missed: what was dead-lettered here since the endpoint started failing.
+    const failingSince = before?.failing_since ?? before?.disabled_at;
     const missed =
-      changed && missedSince
+      changed && failingSince
         ? await findReplayable(deps.db, {
             instance_id: endpoint.instance_id,
             endpoint_id: endpoint.endpoint_id,
-            since: missedSince,
+            dead_lettered_since: failingSince,
           })
         : [];
+    const missedSince = missed[0]?.created_at;
     const replayed =
       request.replay_missed && missed.length > 0 ? await replayDeliveries(publisher, missed, false) : null;
     const after = await findEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
@@ -225,7 +227,7 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
       endpoint: publicEndpoint(after ?? endpoint, callerInstance(ctx).site_url),
       missed: {
         count: missed.length,
-        since: missedSince?.toISOString() ?? null,
+        failing_since: failingSince?.toISOString() ?? null,
         event_ids: missed.map((delivery) => delivery.event_id),
         // The same selection as a replay call, for a plugin that wants to look first.
         replay_with: missedSince ? { since: missedSince.toISOString() } : null,
