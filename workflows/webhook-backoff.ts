@@ -46,10 +46,20 @@ export function nextAttemptAt(
 }
 
 /**
- * Pause when the receiver's host is busy or backing off: at least until the host accepts again, and
- * growing with each deferral in a row (from 0.5 s up to 15 min) so a long backlog does not poll.
+ * Pause when the receiver's host cannot take the request now. `busy` (its concurrency cap is reached,
+ * it is answering): a short random pause, 0.1-0.3 s growing to at most 1-3 s, so a queue drains in
+ * about the order it formed. `backing_off` (it failed or said Retry-After): at least until the host
+ * accepts again, growing with each deferral in a row (0.5 s doubling up to 15 min) so a long backlog
+ * to a dead site does not poll.
  */
-export function deferralDelayMs(deferralsInARow: number, hostWaitMs: number, random: number): number {
-  const growing = Math.min(15 * 60_000, 500 * 2 ** Math.min(deferralsInARow, 20));
+export function deferralDelayMs(
+  reason: 'busy' | 'backing_off',
+  deferralsInARow: number,
+  hostWaitMs: number,
+  random: number,
+): number {
+  const step = Math.min(deferralsInARow, 20);
+  if (reason === 'busy') return Math.round(Math.min(2_000, 200 * 1.5 ** step) * (0.5 + random));
+  const growing = Math.min(15 * 60_000, 500 * 2 ** step);
   return Math.round(Math.max(hostWaitMs, growing) * (1 + 0.25 * random));
 }

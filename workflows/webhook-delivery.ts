@@ -76,6 +76,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   let deferrals = input.carried?.deferrals ?? 0;
   let clock = input.carried?.clock_ms ?? info.runStartTime.getTime();
   let nextAttemptAtMs: number | undefined;
+  let hostHint: string | undefined;
   setHandler(deliveryStateQuery, () => ({
     attempts,
     deferrals,
@@ -95,6 +96,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
         delivery_id: input.delivery_id,
         run_id: info.firstExecutionRunId,
         attempt: attempts + 1,
+        ...(hostHint ? { host_hint: hostHint } : {}),
       });
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
@@ -102,6 +104,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       result = { kind: 'failed', error: 'attempt could not complete', now_ms: clock };
     }
     clock = Math.max(clock, result.now_ms);
+    hostHint = result.host ?? hostHint;
 
     if (result.kind === 'delivered') return { status: 'delivered', attempts: attempts + 1 };
     if (result.kind === 'ended') return { status: result.status, attempts, reason: result.reason };
@@ -111,7 +114,12 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       if (attempts > 0 ? clock >= deadline : clock >= deadline + neverAttemptedGraceMs) {
         return exhausted(`receiver host kept backing off (${result.reason})`);
       }
-      const pause = deferralDelayMs(deferrals, result.retry_at_ms - result.now_ms, Math.random());
+      const pause = deferralDelayMs(
+        result.reason,
+        deferrals,
+        result.retry_at_ms - result.now_ms,
+        Math.random(),
+      );
       deferrals += 1;
       nextAttemptAtMs = clock + pause;
       await sleep(pause);

@@ -13,6 +13,7 @@ export const collectionNames = {
   webhookEndpoints: 'webhook_endpoints',
   webhookDeliveries: 'webhook_deliveries',
   webhookAttempts: 'webhook_attempts',
+  webhookSupersedeMarks: 'webhook_supersede_marks',
   operatorNotifications: 'operator_notifications',
 } as const;
 
@@ -28,28 +29,20 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
   ],
   [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
-  // An event is stored once: a retried publish (same idempotency key) finds the first one.
-  [collectionNames.webhookEvents]: [
-    { key: { event_id: 1 }, name: 'event_id_unique', unique: true },
-    { key: { instance_id: 1, created_at: 1 }, name: 'instance_created' },
-  ],
+  // Webhook events, deliveries and attempts use their natural key as `_id` (event id, delivery id,
+  // run:attempt): unique by construction, so a retried write hits it instead of writing twice, and the
+  // only key FerretDB's SQLite backend looks up without scanning the collection.
+  [collectionNames.webhookEvents]: [{ key: { instance_id: 1, created_at: 1 }, name: 'instance_created' }],
   // 'default' is an endpoint id in every instance, so ids are unique per instance.
   [collectionNames.webhookEndpoints]: [
     { key: { instance_id: 1, endpoint_id: 1 }, name: 'instance_endpoint_unique', unique: true },
   ],
-  // One delivery per (event, endpoint): a repeated publish cannot start a second one.
   [collectionNames.webhookDeliveries]: [
-    { key: { delivery_id: 1 }, name: 'delivery_id_unique', unique: true },
     { key: { instance_id: 1, endpoint_id: 1, created_at: 1 }, name: 'endpoint_created' },
     { key: { status: 1, created_at: 1 }, name: 'status_created' },
-    {
-      key: { instance_id: 1, endpoint_id: 1, supersede_key: 1, supersede_rank: 1 },
-      name: 'supersede_lookup',
-    },
+    { key: { event_id: 1 }, name: 'event' },
   ],
-  // One record per attempt of a run: an activity retried after writing it overwrites, not duplicates.
   [collectionNames.webhookAttempts]: [
-    { key: { attempt_key: 1 }, name: 'attempt_key_unique', unique: true },
     { key: { instance_id: 1, endpoint_id: 1, started_at: 1 }, name: 'endpoint_started' },
   ],
   // A notification is raised once per cause (dedupe_key), however many attempts observe it.

@@ -3,19 +3,14 @@ import type { Logger } from '../logger';
 import { webhookSigningKeys } from '../tenancy/instances';
 import type { SecretBox } from '../tenancy/secret-box';
 import { recordAttempt } from './attempts';
-import {
-  endDelivery,
-  findDelivery,
-  isSuperseded,
-  type WebhookDeliveryDoc,
-  webhookDeliveries,
-} from './deliveries';
+import { endDelivery, findDelivery, type WebhookDeliveryDoc, webhookDeliveries } from './deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from './endpoint-health';
 import { defaultEndpointUrl, findEndpoint } from './endpoints';
 import { findEvent } from './events';
 import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from './receiver-pacing';
 import { type Resolver, type SafePostResult, safePost } from './safe-post';
 import { signWebhook } from './signing';
+import { isSuperseded } from './supersede';
 
 // One try at one delivery: everything between "the workflow wants to send" and "here is what happened",
 // written down before it returns. Idempotent enough to retry: a repeat re-sends the same id (receivers
@@ -27,13 +22,15 @@ export interface AttemptInput {
   run_id: string;
   /** 1-based within the run. */
   attempt: number;
+  /** The receiving host of the last try: if it is busy, the try is deferred before reading anything. */
+  host_hint?: string;
 }
 
-export type AttemptResult = { now_ms: number } & (
+export type AttemptResult = { now_ms: number; host?: string } & (
   | { kind: 'delivered'; status_code: number }
   | { kind: 'failed'; error: string; status_code?: number; retry_after_ms?: number }
   | { kind: 'ended'; status: 'gone' | 'superseded' | 'cancelled' | 'dead_lettered'; reason: string }
-  | { kind: 'deferred'; retry_at_ms: number; reason: string }
+  | { kind: 'deferred'; retry_at_ms: number; reason: 'busy' | 'backing_off' }
 );
 
 export interface AttemptDeps {
@@ -52,6 +49,17 @@ export const webhookUserAgent = 'Rakubun-Webhooks/1.0';
 
 export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
   const { db } = deps;
+  // A backlogged host is known from the last try: defer without touching the database.
+  const waiting = input.host_hint ? deps.pacer.wouldWait(input.host_hint) : undefined;
+  if (waiting) {
+    return {
+      kind: 'deferred',
+      retry_at_ms: waiting.retryAtMs,
+      reason: waiting.reason,
+      host: input.host_hint,
+      now_ms: Date.now(),
+    };
+  }
   const delivery = await findDelivery(db, input.delivery_id);
   const event = delivery ? await findEvent(db, delivery.event_id) : null;
   if (!delivery || !event) {
@@ -72,9 +80,10 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
   const url = endpoint.kind === 'default' ? defaultEndpointUrl(keys.site_url) : endpoint.url!;
 
   // The host's pace is checked before anything is sent: a backlogged site waits its turn.
-  const pace = deps.pacer.tryAcquire(new URL(url).host);
+  const host = new URL(url).host;
+  const pace = deps.pacer.tryAcquire(host);
   if (!pace.granted) {
-    return { kind: 'deferred', retry_at_ms: pace.retryAtMs, reason: pace.reason, now_ms: Date.now() };
+    return { kind: 'deferred', retry_at_ms: pace.retryAtMs, reason: pace.reason, host, now_ms: Date.now() };
   }
 
   const startedAt = new Date();
@@ -138,13 +147,19 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
   const health = { db, logger: deps.logger, disableAfterMs: deps.disableEndpointAfterMs };
   if (delivered) {
     await noteEndpointSuccess(health, endpoint, now);
-    return { kind: 'delivered', status_code: (result as { status: number }).status, now_ms: now.getTime() };
+    return {
+      kind: 'delivered',
+      status_code: (result as { status: number }).status,
+      host,
+      now_ms: now.getTime(),
+    };
   }
   if (gone)
     return { kind: 'ended', status: 'gone', reason: 'receiver answered 410 Gone', now_ms: now.getTime() };
   await noteEndpointFailure(health, endpoint, url, now);
   return {
     kind: 'failed',
+    host,
     error: error ?? 'failed',
     ...(result.kind === 'response' ? { status_code: result.status } : {}),
     ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}),
@@ -169,7 +184,7 @@ async function updateDelivery(
   const { delivered, gone, result, error, now } = outcome;
   const status = delivered ? 'delivered' : gone ? 'gone' : 'pending';
   await webhookDeliveries(db).updateOne(
-    { delivery_id: delivery.delivery_id },
+    { _id: delivery.delivery_id },
     {
       $set: {
         status,

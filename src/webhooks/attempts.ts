@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
+import { isDuplicateKeyError } from '../mongo/errors';
 import type { WebhookEventType } from './events';
 
 // Every HTTP attempt, as something a plugin author can be shown: when, where, what came back, how long
@@ -27,16 +28,20 @@ export interface WebhookAttemptDoc {
   error?: string;
 }
 
+/** `_id` is the attempt key (see collections.ts). */
 export function webhookAttempts(db: Db) {
-  return db.collection<WebhookAttemptDoc>(collectionNames.webhookAttempts);
+  return db.collection<WebhookAttemptDoc & { _id: string }>(collectionNames.webhookAttempts);
 }
 
+/** An insert (cheap on every server); only a retried activity's second write replaces the first. */
 export async function recordAttempt(db: Db, attempt: WebhookAttemptDoc): Promise<void> {
-  await webhookAttempts(db).updateOne(
-    { attempt_key: attempt.attempt_key },
-    { $set: { ...attempt } },
-    { upsert: true },
-  );
+  const doc = { _id: attempt.attempt_key, ...attempt };
+  try {
+    await webhookAttempts(db).insertOne(doc);
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    await webhookAttempts(db).replaceOne({ _id: doc._id }, doc);
+  }
 }
 
 export async function listAttempts(

@@ -2,6 +2,7 @@ import type { Db, Filter } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import { supersedeOrder, type WebhookEventDoc, type WebhookEventType } from './events';
+import { markLatest } from './supersede';
 
 // One delivery per (event, endpoint). The publisher creates the record; from then on only the
 // delivery's own workflow writes to it (FerretDB has no transactions, so one writer per record is what
@@ -53,8 +54,9 @@ export interface WebhookDeliveryDoc {
   replays?: number;
 }
 
+/** `_id` is the delivery id (see collections.ts). */
 export function webhookDeliveries(db: Db) {
-  return db.collection<WebhookDeliveryDoc>(collectionNames.webhookDeliveries);
+  return db.collection<WebhookDeliveryDoc & { _id: string }>(collectionNames.webhookDeliveries);
 }
 
 export function deliveryId(eventId: string, endpointId: string): string {
@@ -90,7 +92,8 @@ export async function ensureDelivery(
     ...(initial.end_reason ? { end_reason: initial.end_reason } : {}),
   };
   try {
-    await webhookDeliveries(db).insertOne({ ...doc });
+    await webhookDeliveries(db).insertOne({ _id: doc.delivery_id, ...doc });
+    if (doc.status === 'pending') await markLatest(db, doc);
     return { delivery: doc, created: true };
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
@@ -101,26 +104,7 @@ export async function ensureDelivery(
 }
 
 export function findDelivery(db: Db, id: string): Promise<WebhookDeliveryDoc | null> {
-  return webhookDeliveries(db).findOne({ delivery_id: id }, { projection: { _id: 0 } });
-}
-
-/**
- * True when a newer event for the same (endpoint, user) is delivered or on its way: the older one then
- * carries nothing the receiver needs.
- */
-export async function isSuperseded(db: Db, delivery: WebhookDeliveryDoc): Promise<boolean> {
-  if (delivery.supersede_key === undefined || delivery.supersede_rank === undefined) return false;
-  const newer = await webhookDeliveries(db).findOne(
-    {
-      instance_id: delivery.instance_id,
-      endpoint_id: delivery.endpoint_id,
-      supersede_key: delivery.supersede_key,
-      supersede_rank: { $gt: delivery.supersede_rank },
-      status: { $in: ['pending', 'delivered'] },
-    },
-    { projection: { _id: 0, delivery_id: 1 } },
-  );
-  return newer !== null;
+  return webhookDeliveries(db).findOne({ _id: id }, { projection: { _id: 0 } });
 }
 
 /** The delivery's workflow ends it (the only writer of this record). */
@@ -135,7 +119,7 @@ export async function endDelivery(
   if (reason) set.end_reason = reason;
   if (status === 'dead_lettered') set.dead_lettered_at = now;
   if (status === 'delivered') set.delivered_at = now;
-  await webhookDeliveries(db).updateOne({ delivery_id: id }, { $set: set });
+  await webhookDeliveries(db).updateOne({ _id: id }, { $set: set });
 }
 
 export interface DeliveryQuery {
@@ -153,7 +137,7 @@ export interface DeliveryQuery {
 
 /** Deliveries by status and event time, oldest first (replays go out in the order events happened). */
 export async function findDeliveries(db: Db, query: DeliveryQuery): Promise<WebhookDeliveryDoc[]> {
-  const filter: Filter<WebhookDeliveryDoc> = {};
+  const filter: Filter<WebhookDeliveryDoc & { _id: string }> = {};
   if (query.instance_id) filter.instance_id = query.instance_id;
   if (query.endpoint_id) filter.endpoint_id = query.endpoint_id;
   if (query.event_ids) filter.event_id = { $in: query.event_ids };

@@ -27,8 +27,9 @@ export interface WebhookEventDoc {
   idempotency_key?: string;
 }
 
+/** `_id` is the event id (see collections.ts). */
 export function webhookEvents(db: Db) {
-  return db.collection<WebhookEventDoc>(collectionNames.webhookEvents);
+  return db.collection<WebhookEventDoc & { _id: string }>(collectionNames.webhookEvents);
 }
 
 /**
@@ -75,7 +76,7 @@ export async function storeEvent(
   };
   const doc: WebhookEventDoc = { ...base, body: eventBody(base) };
   try {
-    await webhookEvents(db).insertOne({ ...doc });
+    await webhookEvents(db).insertOne({ _id: doc.event_id, ...doc });
     return { event: doc, created: true };
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
@@ -88,7 +89,7 @@ export async function storeEvent(
 }
 
 export function findEvent(db: Db, eventId: string): Promise<WebhookEventDoc | null> {
-  return webhookEvents(db).findOne({ event_id: eventId }, { projection: { _id: 0 } });
+  return webhookEvents(db).findOne({ _id: eventId }, { projection: { _id: 0 } });
 }
 
 /**

@@ -33,17 +33,26 @@ export class ReceiverPacer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  tryAcquire(host: string): PaceDecision {
+  /** Whether a request to `host` would have to wait, without taking a slot. */
+  wouldWait(host: string): Extract<PaceDecision, { granted: false }> | undefined {
+    const state = this.hosts.get(host);
+    if (!state) return undefined;
     const now = this.now();
+    if (state.blockedUntil > now)
+      return { granted: false, reason: 'backing_off', retryAtMs: state.blockedUntil };
+    if (state.inFlight >= state.limit) return { granted: false, reason: 'busy', retryAtMs: now };
+    return undefined;
+  }
+
+  tryAcquire(host: string): PaceDecision {
+    const waiting = this.wouldWait(host);
+    if (waiting) return waiting;
     const state = this.hosts.get(host) ?? {
       inFlight: 0,
       limit: this.maxConcurrency,
       failures: 0,
       blockedUntil: 0,
     };
-    if (state.blockedUntil > now)
-      return { granted: false, reason: 'backing_off', retryAtMs: state.blockedUntil };
-    if (state.inFlight >= state.limit) return { granted: false, reason: 'busy', retryAtMs: now + 250 };
     state.inFlight += 1;
     this.hosts.set(host, state);
     let released = false;

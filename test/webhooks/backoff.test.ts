@@ -59,11 +59,13 @@ describe('webhook retry schedule and receiver pacing', () => {
     assert.equal(nextAttemptAt(oneShot, 1, 0, 0, 0.5), undefined);
   });
 
-  it('deferrals wait for the host and grow, capped at about 15 minutes', () => {
-    assert.ok(deferralDelayMs(0, 0, 0) >= 500);
-    assert.ok(deferralDelayMs(0, 30_000, 0) >= 30_000);
-    assert.ok(deferralDelayMs(6, 0, 0) > deferralDelayMs(2, 0, 0));
-    assert.ok(deferralDelayMs(40, 0, 1) <= 15 * 60_000 * 1.25);
+  it('deferrals: short for a busy host, growing up to ~15 min for one backing off', () => {
+    assert.ok(deferralDelayMs('busy', 0, 0, 0) >= 100 && deferralDelayMs('busy', 0, 0, 1) <= 300);
+    assert.ok(deferralDelayMs('busy', 40, 0, 1) <= 3_000);
+    assert.ok(deferralDelayMs('backing_off', 0, 0, 0) >= 500);
+    assert.ok(deferralDelayMs('backing_off', 0, 30_000, 0) >= 30_000);
+    assert.ok(deferralDelayMs('backing_off', 6, 0, 0) > deferralDelayMs('backing_off', 2, 0, 0));
+    assert.ok(deferralDelayMs('backing_off', 40, 0, 1) <= 15 * 60_000 * 1.25);
   });
 
   it('caps requests in flight per host, halves the cap on overload, and recovers one step per success', () => {
