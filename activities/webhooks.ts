@@ -37,7 +37,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
           secretBox,
           pacer,
           allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
+          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
           signal: Context.current().cancellationSignal,
         },
         input,

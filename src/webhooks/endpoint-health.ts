@@ -4,7 +4,7 @@ import { findInstance } from '../tenancy/instances';
 import { clearFailing, disableEndpoint, markFailing, type WebhookEndpointDoc } from './endpoints';
 import { raiseNotification } from './notifications';
 
-// An endpoint that has failed every attempt for WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS (5 days) is
+// An endpoint that has failed every attempt for WEBHOOK_ENDPOINT_DISABLE_SECONDS (5 days) is
 // switched off: new events for it are dead-lettered at once instead of piling up retries, the operator
 // gets a notification, and the instance's admin an email to send. Enabling it again offers a replay of
 // what it missed.

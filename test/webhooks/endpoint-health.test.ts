@@ -10,7 +10,7 @@ describe('webhook endpoint health', function () {
   let h: Harness;
   before(async () => {
     // "Failing for 5 days" shortened to 1 second.
-    h = await webhookHarness({ config: { WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS: '1' } });
+    h = await webhookHarness({ config: { WEBHOOK_ENDPOINT_DISABLE_SECONDS: '1' } });
   });
   after(() => h.stop());
 
