@@ -1,11 +1,17 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { createSecretBox } from '../src/tenancy/secret-box';
 import { type AttemptInput, type AttemptResult, attemptDelivery } from '../src/webhooks/attempt';
 import { type BroadcastBatchInput, publishBroadcastBatch } from '../src/webhooks/broadcast';
 import type { DeliveryStatus } from '../src/webhooks/deliveries';
 import { endDelivery } from '../src/webhooks/deliveries';
-import type { WebhookEventType } from '../src/webhooks/events';
-import { type PublishResult, publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
+import { IdempotencyKeyReusedError, type WebhookEventType } from '../src/webhooks/events';
+import {
+  type PublishResult,
+  publishEvent,
+  UnknownInstanceError,
+  type WebhookPublisherDeps,
+} from '../src/webhooks/publish';
 import { ReceiverPacer } from '../src/webhooks/receiver-pacing';
 import type { ActivityDeps } from './index';
 
@@ -59,7 +65,15 @@ export function createWebhookActivities(deps: ActivityDeps) {
         ? `${workflowExecution.workflowId}:${workflowExecution.runId}`
         : 'standalone';
       const key = input.idempotency_key ?? `activity:${caller}:${activityId}`;
-      return publishEvent(publisher(), { ...input, idempotency_key: key });
+      try {
+        return await publishEvent(publisher(), { ...input, idempotency_key: key });
+      } catch (error) {
+        // Retrying cannot make an unknown instance exist or a reused key fit: fail the caller now.
+        if (error instanceof UnknownInstanceError || error instanceof IdempotencyKeyReusedError) {
+          throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+        }
+        throw error;
+      }
     },
 
     /** One page of a broadcast. */

@@ -60,6 +60,11 @@ export interface NewEvent {
   idempotency_key?: string;
 }
 
+/** An idempotency key already used for another instance or event type: a bug in the caller. */
+export class IdempotencyKeyReusedError extends Error {
+  override name = 'IdempotencyKeyReusedError';
+}
+
 /** Stores the event once; a second call with the same idempotency key returns the first event. */
 export async function storeEvent(
   db: Db,
@@ -82,7 +87,7 @@ export async function storeEvent(
     if (!isDuplicateKeyError(error)) throw error;
     const existing = await findEvent(db, doc.event_id);
     if (!existing || existing.instance_id !== doc.instance_id || existing.event_type !== doc.event_type) {
-      throw new Error(`idempotency key reused for a different event (${doc.event_id})`);
+      throw new IdempotencyKeyReusedError(`idempotency key reused for a different event (${doc.event_id})`);
     }
     return { event: existing, created: false };
   }

@@ -62,7 +62,9 @@ export interface PublishResult {
   deliveries: PublishedDelivery[];
 }
 
-export class UnknownInstanceError extends Error {}
+export class UnknownInstanceError extends Error {
+  override name = 'UnknownInstanceError';
+}
 
 export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInput): Promise<PublishResult> {
   const instance = await findInstance(deps.db, input.instance_id);

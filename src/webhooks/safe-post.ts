@@ -104,18 +104,28 @@ export async function safePost(request: SafePostRequest): Promise<SafePostResult
       latencyMs: elapsed(),
     };
   }
-  return send(request, url, pinned, started);
+  const first = await send(request, url, pinned, started);
+  // A pooled connection the receiver had just closed: the request never reached it, send once more.
+  if (first.kind === 'failed' && first.staleSocket) return send(request, url, pinned, started);
+  return first;
 }
 
-function send(request: SafePostRequest, url: URL, pinned: LookupAddress, started: number) {
+type SendResult = SafePostResult & { staleSocket?: boolean };
+
+function send(
+  request: SafePostRequest,
+  url: URL,
+  pinned: LookupAddress,
+  started: number,
+): Promise<SendResult> {
   const timeoutMs = request.timeoutMs ?? 30_000;
   const maxBytes = request.maxResponseBytes ?? 2048;
   const elapsed = () => Math.round(performance.now() - started);
   const client = url.protocol === 'https:' ? https : http;
-  return new Promise<SafePostResult>((resolve) => {
+  return new Promise<SendResult>((resolve) => {
     let settled = false;
     let timedOut = false;
-    const finish = (result: SafePostResult) => {
+    const finish = (result: SendResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -137,13 +147,15 @@ function send(request: SafePostRequest, url: URL, pinned: LookupAddress, started
       timedOut = true;
       req.destroy(new Error(`no complete answer within ${timeoutMs} ms`));
     }, timeoutMs);
-    req.on('error', (error) => {
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const staleSocket = req.reusedSocket && error.code === 'ECONNRESET' && !timedOut;
       finish({
         kind: 'failed',
         error: error.message,
         timedOut,
         address: pinned.address,
         latencyMs: elapsed(),
+        ...(staleSocket ? { staleSocket } : {}),
       });
     });
     req.on('response', (res) => {
