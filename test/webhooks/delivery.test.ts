@@ -157,6 +157,22 @@ describe('webhook delivery', function () {
     await h.waitForDelivery(deliveryId, (d) => d.status === 'delivered');
   });
 
+  it('honours Retry-After on 429 before trying again', async () => {
+    const site = await receiver((_webhook, index) =>
+      index === 0 ? { status: 429, headers: { 'Retry-After': '2' } } : { status: 200 },
+    );
+    const plugin = await registerPlugin(h.apiUrl, { site_url: site.url });
+    const published = await publishEvent(h.publisher, {
+      instance_id: plugin.instance_id,
+      event: 'config_updated',
+      data: { key: 'openai' },
+      schedule: quickSchedule(100, 60_000),
+    });
+    const [first, second] = await site.waitFor(2, 20_000);
+    assert.ok(second!.at - first!.at >= 1_900, `waited ${second!.at - first!.at} ms`);
+    await h.waitForDelivery(`${published.event_id}:default`, (d) => d.status === 'delivered');
+  });
+
   it('stops at once on 410 Gone', async () => {
     const site = await receiver(() => ({ status: 410 }));
     const plugin = await registerPlugin(h.apiUrl, { site_url: site.url });
