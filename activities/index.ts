@@ -6,8 +6,9 @@ import { stripeGatewayFromConfig } from '../src/stripe/gateway';
 import type { Temporal } from '../src/temporal/client';
 import { createDiagnosticActivities } from './diagnostics';
 import { createLedgerActivities } from './ledger';
-import { createPurchaseActivities } from './purchases';
+import { type CreditsUpdatedInput, createPurchaseActivities } from './purchases';
 import { createReconciliationActivities } from './reconciliation';
+import { createWebhookActivities } from './webhooks';
 
 /** What activities need from the outside world; tests hand in the real ones wired to the local stack. */
 export interface ActivityDeps {
@@ -21,16 +22,26 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const ledger = ledgerFromConfig(deps);
   const stripe = stripeGatewayFromConfig(deps.config);
+  const webhooks = createWebhookActivities(deps);
+  // Runs inside the purchase's notify activity, so the event key below keeps retries to one event.
+  const publishCreditsUpdated = async (update: CreditsUpdatedInput) => {
+    const { instance_id, purchase_id, balances, ...rest } = update;
+    await webhooks.publishWebhookEvent({
+      instance_id,
+      event: 'credits_updated',
+      data: { ...rest, credits: balances, purchase_id },
+      idempotency_key: `credits_updated:${purchase_id}:${update.ledger_seq}`,
+    });
+  };
   return {
     ...createDiagnosticActivities(),
     ...createLedgerActivities({ ledger }),
+    ...webhooks,
     ...createPurchaseActivities({
       db: deps.db,
       ledger,
       stripe,
-      publishCreditsUpdated: async (update) => {
-        deps.logger.info({ update }, 'credits_updated');
-      },
+      publishCreditsUpdated,
     }),
     ...createReconciliationActivities({
       db: deps.db,

@@ -18,6 +18,13 @@ const port = z.coerce
   .min(1, { message: 'expected a TCP port (1-65535)' })
   .max(65535, { message: 'expected a TCP port (1-65535)' });
 
+const secondsList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => Number(part.trim())))
+  .refine((parts) => parts.length > 0 && parts.every((n) => Number.isFinite(n) && n > 0), {
+    message: 'expected a comma-separated list of positive numbers of seconds',
+  });
+
 const url = z.url({ message: 'expected an absolute URL' });
 
 const hex32Bytes = z
@@ -78,6 +85,11 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
   REGISTRATION_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
+  // The contract promises retries for at least 3 days; shorter windows are for tests and benches.
+  WEBHOOK_RETRY_WINDOW_SECONDS: positiveInt.default(3 * 24 * 3600),
+  WEBHOOK_RETRY_DELAYS_SECONDS: secondsList.default([5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200]),
+  WEBHOOK_MAX_CONCURRENCY_PER_HOST: positiveInt.default(4),
+  WEBHOOK_ENDPOINT_DISABLE_SECONDS: positiveInt.default(5 * 24 * 3600),
   TOKEN_ROTATION_GRACE_SECONDS: z.coerce
     .number({ message: 'expected a whole number of seconds' })
     .int({ message: 'expected a whole number of seconds' })

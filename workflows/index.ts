@@ -3,3 +3,5 @@ export { pingWorkflow } from './diagnostics';
 export { grantExpiryWorkflow } from './grant-expiry';
 export { purchaseWorkflow } from './purchase/purchase-workflow';
 export { reconcilePaymentsWorkflow } from './reconciliation';
+export { webhookBroadcastWorkflow } from './webhook-broadcast';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -10,6 +10,7 @@ import { requireHttps } from './middleware/require-https';
 import { adminCreditRoutes } from './routes/admin-credits';
 import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminPackageRoutes } from './routes/admin-packages';
+import { adminWebhookRoutes } from './routes/admin-webhooks';
 import { analyticsRoutes } from './routes/analytics';
 import { apiKeyRoutes } from './routes/api-keys';
 import { creditRoutes } from './routes/credits';
@@ -20,6 +21,7 @@ import { pluginConfigRoutes } from './routes/plugin-config';
 import { pluginRoutes } from './routes/plugins';
 import { purchaseRoutes } from './routes/purchases';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
+import { webhookRoutes } from './routes/webhooks';
 
 /** The HTTP app. The middleware order below is the request's path through it. */
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -50,6 +52,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     adminInstanceRoutes(deps, guards),
     adminCreditRoutes({ ...deps, ledger }, guards),
     adminPackageRoutes({ ...deps, packages }, guards),
+    webhookRoutes(deps, guards),
+    adminWebhookRoutes(deps, guards),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -16,6 +16,12 @@ export const collectionNames = {
   ledgerAccounts: 'ledger_accounts',
   packages: 'packages',
   generationEvents: 'generation_events',
+  webhookEvents: 'webhook_events',
+  webhookEndpoints: 'webhook_endpoints',
+  webhookDeliveries: 'webhook_deliveries',
+  webhookAttempts: 'webhook_attempts',
+  webhookSupersedeMarks: 'webhook_supersede_marks',
+  operatorNotifications: 'operator_notifications',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
@@ -42,6 +48,27 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { instance_id: 1, created_at: -1 }, name: 'instance_created' },
   ],
   [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
+  // Webhook events, deliveries and attempts use their natural key as `_id` (event id, delivery id,
+  // run:attempt): unique by construction, so a retried write hits it instead of writing twice, and the
+  // only key FerretDB's SQLite backend looks up without scanning the collection.
+  [collectionNames.webhookEvents]: [{ key: { instance_id: 1, created_at: 1 }, name: 'instance_created' }],
+  // 'default' is an endpoint id in every instance, so ids are unique per instance.
+  [collectionNames.webhookEndpoints]: [
+    { key: { instance_id: 1, endpoint_id: 1 }, name: 'instance_endpoint_unique', unique: true },
+  ],
+  [collectionNames.webhookDeliveries]: [
+    { key: { instance_id: 1, endpoint_id: 1, created_at: 1 }, name: 'endpoint_created' },
+    { key: { status: 1, created_at: 1 }, name: 'status_created' },
+    { key: { event_id: 1 }, name: 'event' },
+  ],
+  [collectionNames.webhookAttempts]: [
+    { key: { instance_id: 1, endpoint_id: 1, started_at: 1 }, name: 'endpoint_started' },
+  ],
+  // A notification is raised once per cause (dedupe_key), however many attempts observe it.
+  [collectionNames.operatorNotifications]: [
+    { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
+    { key: { created_at: 1 }, name: 'created' },
+  ],
   [collectionNames.rateLimitHits]: [
     // One request per numbered slot of a window: the limit holds across API processes.
     { key: { key: 1, window: 1, slot: 1 }, name: 'key_window_slot_unique', unique: true },

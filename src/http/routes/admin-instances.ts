@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { publicInstance, setInstanceStatus } from '../../tenancy/instances';
-import type { AppDeps, AppState } from '../context';
+import { publishEvent, webhookPublisher } from '../../webhooks/publish';
+import type { AppContext, AppDeps, AppState } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
 import { parseBody } from '../validate';
@@ -12,19 +13,43 @@ export function adminInstanceRoutes(deps: AppDeps, guards: Guards): Router<AppSt
   const router = new Router<AppState>({ prefix: '/admin/v1/instances' });
   router.use(guards.admin());
 
+  // The status change is what the operator asked for and stands on its own; the webhook telling the
+  // plugin is best effort here (logged, and null in the answer when it could not be published).
+  const notify = async (
+    ctx: AppContext,
+    instanceId: string,
+    event: 'plugin_disabled' | 'plugin_enabled',
+    data: Record<string, unknown>,
+  ) => {
+    try {
+      const published = await publishEvent(webhookPublisher(deps), { instance_id: instanceId, event, data });
+      return { event_id: published.event_id };
+    } catch (error) {
+      ctx.state.log.error({ err: error, instance_id: instanceId, event }, 'could not publish webhook');
+      return null;
+    }
+  };
+
   router.post('/:id/disable', async (ctx) => {
     const { reason } = parseBody(ctx, disableInstanceRequest);
     const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'disabled', reason);
     if (!updated) throw notFound('Instance not found');
     ctx.state.log.info({ instance_id: updated.instance_id, reason }, 'instance disabled');
-    ctx.body = { success: true, instance: publicInstance(updated) };
+    const webhook = await notify(ctx, updated.instance_id, 'plugin_disabled', {
+      reason,
+      disabled_at: updated.updated_at.toISOString(),
+    });
+    ctx.body = { success: true, instance: publicInstance(updated), webhook };
   });
 
   router.post('/:id/enable', async (ctx) => {
     const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
     if (!updated) throw notFound('Instance not found');
     ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');
-    ctx.body = { success: true, instance: publicInstance(updated) };
+    const webhook = await notify(ctx, updated.instance_id, 'plugin_enabled', {
+      enabled_at: updated.updated_at.toISOString(),
+    });
+    ctx.body = { success: true, instance: publicInstance(updated), webhook };
   });
 
   return router;

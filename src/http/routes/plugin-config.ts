@@ -1,10 +1,13 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { collectionNames } from '../../mongo/collections';
+import { notifyConfigUpdated } from '../../webhooks/broadcast';
+import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
-import { parseBody } from '../validate';
+import { instanceIdField } from '../schemas/common';
+import { parseBody, parseQuery } from '../validate';
 
 interface PluginConfigDoc {
   key: string;
@@ -17,6 +20,15 @@ const configKey = z
   .regex(/^[a-z0-9_-]{1,64}$/, { message: 'lowercase letters, digits, _ and - only' });
 
 export const putConfigRequest = z.record(z.string(), z.unknown());
+
+/** `?instance_ids=a,b` tells only those instances (a staged rollout); default: every active instance. */
+export const putConfigQuery = z.object({
+  instance_ids: z
+    .string()
+    .transform((value) => value.split(',').filter((id) => id.length > 0))
+    .pipe(z.array(instanceIdField).min(1).max(10_000))
+    .optional(),
+});
 
 /** Operator-set configuration that plugins read (`GET /api/v1/config/openai`). */
 export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
@@ -33,6 +45,7 @@ export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppSta
   router.put('/admin/v1/config/:key', guards.admin(), async (ctx) => {
     const key = configKey.parse(ctx.params.key);
     const value = parseBody(ctx, putConfigRequest);
+    const { instance_ids: instanceIds } = parseQuery(ctx, putConfigQuery);
     const now = new Date();
     // Last write wins: operators edit config by hand, one at a time.
     await configs.updateOne(
@@ -40,7 +53,14 @@ export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppSta
       { $set: { value, updated_at: now }, $setOnInsert: { key } },
       { upsert: true },
     );
-    ctx.body = { success: true, key, config: value, updated_at: now.toISOString() };
+    // Best effort like the instance hooks: the config is saved whatever happens to the news of it.
+    let broadcast: { broadcast_id: string; workflow_id: string } | null = null;
+    try {
+      broadcast = await notifyConfigUpdated(webhookPublisher(deps), { key, updated_at: now }, instanceIds);
+    } catch (error) {
+      ctx.state.log.error({ err: error, key }, 'could not start the config_updated broadcast');
+    }
+    ctx.body = { success: true, key, config: value, updated_at: now.toISOString(), broadcast };
   });
 
   return router;

@@ -1,0 +1,86 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { createSecretBox } from '../src/tenancy/secret-box';
+import { type AttemptInput, type AttemptResult, attemptDelivery } from '../src/webhooks/attempt';
+import { type BroadcastBatchInput, publishBroadcastBatch } from '../src/webhooks/broadcast';
+import type { DeliveryStatus } from '../src/webhooks/deliveries';
+import { endDelivery } from '../src/webhooks/deliveries';
+import { IdempotencyKeyReusedError, type WebhookEventType } from '../src/webhooks/events';
+import {
+  type PublishResult,
+  publishEvent,
+  UnknownInstanceError,
+  type WebhookPublisherDeps,
+} from '../src/webhooks/publish';
+import { ReceiverPacer } from '../src/webhooks/receiver-pacing';
+import type { ActivityDeps } from './index';
+
+export interface PublishWebhookEventInput {
+  instance_id: string;
+  event: WebhookEventType;
+  data: Record<string, unknown>;
+  /**
+   * What makes this event unique, e.g. `ledger:<entry id>`. Defaults to the calling activity's identity
+   * (workflow, run, activity id), so a retried activity publishes once.
+   */
+  idempotency_key?: string;
+}
+
+export function createWebhookActivities(deps: ActivityDeps) {
+  const { db, logger, config } = deps;
+  const secretBox = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY);
+  // One pacer per worker: it guards this worker's activity slots against slow receivers.
+  const pacer = new ReceiverPacer(config.WEBHOOK_MAX_CONCURRENCY_PER_HOST);
+  const publisher = (): WebhookPublisherDeps => ({ db, client: Context.current().client, config });
+
+  return {
+    /** One HTTP attempt of a delivery, recorded before it returns. */
+    async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
+      return attemptDelivery(
+        {
+          db,
+          logger,
+          secretBox,
+          pacer,
+          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
+          signal: Context.current().cancellationSignal,
+        },
+        input,
+      );
+    },
+
+    /** The delivery's final word when its workflow decides it (retries exhausted). */
+    async endWebhookDelivery(input: { delivery_id: string; status: DeliveryStatus; reason: string }) {
+      await endDelivery(db, input.delivery_id, input.status, input.reason, new Date());
+      if (input.status === 'dead_lettered') {
+        logger.warn({ delivery_id: input.delivery_id, reason: input.reason }, 'webhook dead-lettered');
+      }
+    },
+
+    /** For other workflows (purchases, grants): `credits_updated` and friends. */
+    async publishWebhookEvent(input: PublishWebhookEventInput): Promise<PublishResult> {
+      const { workflowExecution, activityId } = Context.current().info;
+      const caller = workflowExecution
+        ? `${workflowExecution.workflowId}:${workflowExecution.runId}`
+        : 'standalone';
+      const key = input.idempotency_key ?? `activity:${caller}:${activityId}`;
+      try {
+        return await publishEvent(publisher(), { ...input, idempotency_key: key });
+      } catch (error) {
+        // Retrying cannot make an unknown instance exist or a reused key fit: fail the caller now.
+        if (error instanceof UnknownInstanceError || error instanceof IdempotencyKeyReusedError) {
+          throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+        }
+        throw error;
+      }
+    },
+
+    /** One page of a broadcast. */
+    async publishWebhookBroadcastBatch(input: BroadcastBatchInput) {
+      return publishBroadcastBatch(publisher(), input, () => Context.current().heartbeat());
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

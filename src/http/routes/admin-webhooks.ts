@@ -1,0 +1,102 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { startBroadcast } from '../../webhooks/broadcast';
+import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
+import { webhookEventTypes } from '../../webhooks/events';
+import { listNotifications } from '../../webhooks/notifications';
+import { webhookPublisher } from '../../webhooks/publish';
+import { maxReplay, replay } from '../../webhooks/replay';
+import type { AppDeps, AppState } from '../context';
+import type { Guards } from '../guards';
+import { instanceIdField, isoDateField } from '../schemas/common';
+import { parseBody, parseQuery } from '../validate';
+
+const eventTypeField = z.enum(webhookEventTypes);
+
+export const deadLettersQuery = z.object({
+  instance_id: instanceIdField.optional(),
+  endpoint_id: z.string().min(1).max(64).optional(),
+  event_type: eventTypeField.optional(),
+  since: isoDateField.optional(),
+  until: isoDateField.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const adminReplayRequest = z
+  .object({
+    event_ids: z.array(z.string().min(1).max(100)).min(1).max(maxReplay).optional(),
+    since: isoDateField.optional(),
+    until: isoDateField.optional(),
+    event_types: z.array(eventTypeField).min(1).optional(),
+    instance_id: instanceIdField.optional(),
+    dry_run: z.boolean().optional(),
+  })
+  .refine((request) => request.event_ids !== undefined || request.since !== undefined, {
+    message: 'give event_ids, or since (and optionally until, event_types, instance_id)',
+    path: ['since'],
+  });
+
+// Other events have routes that also change state (disable, enable); these are pure news.
+export const broadcastRequest = z.object({
+  event: z.enum(['config_updated', 'package_updated']),
+  data: z.record(z.string(), z.unknown()).default({}),
+  instance_ids: z.array(instanceIdField).min(1).max(10_000).optional(),
+});
+
+export const notificationsQuery = z.object({
+  instance_id: instanceIdField.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** Operator views and actions on webhook delivery across all instances. */
+export function adminWebhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/admin/v1/webhooks' });
+  router.use(guards.admin());
+  const publisher = webhookPublisher(deps);
+
+  router.get('/dead-letters', async (ctx) => {
+    const query = parseQuery(ctx, deadLettersQuery);
+    const deliveries = await findDeliveries(deps.db, {
+      instance_id: query.instance_id,
+      endpoint_id: query.endpoint_id,
+      event_types: query.event_type ? [query.event_type] : undefined,
+      statuses: ['dead_lettered'],
+      since: query.since ? new Date(query.since) : undefined,
+      until: query.until ? new Date(query.until) : undefined,
+      limit: query.limit,
+    });
+    ctx.body = { success: true, dead_letters: deliveries.map(publicDelivery) };
+  });
+
+  router.post('/replay', async (ctx) => {
+    const request = parseBody(ctx, adminReplayRequest);
+    const report = await replay(
+      publisher,
+      {
+        instance_id: request.instance_id,
+        event_ids: request.event_ids,
+        since: request.since ? new Date(request.since) : undefined,
+        until: request.until ? new Date(request.until) : undefined,
+        event_types: request.event_types,
+      },
+      request.dry_run ?? false,
+    );
+    ctx.state.log.info({ found: report.found, dry_run: report.dry_run }, 'webhook replay');
+    ctx.body = { success: true, ...report };
+  });
+
+  router.post('/broadcast', async (ctx) => {
+    const request = parseBody(ctx, broadcastRequest);
+    const started = await startBroadcast(publisher, request);
+    ctx.state.log.info({ ...started, event: request.event }, 'webhook broadcast started');
+    ctx.status = 202;
+    ctx.body = { success: true, ...started };
+  });
+
+  router.get('/notifications', async (ctx) => {
+    const query = parseQuery(ctx, notificationsQuery);
+    ctx.body = { success: true, notifications: await listNotifications(deps.db, query) };
+  });
+
+  return router;
+}

@@ -1,0 +1,240 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { listAttempts } from '../../webhooks/attempts';
+import { deliveryWorkflowId, findDelivery, publicDelivery } from '../../webhooks/deliveries';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  enableEndpoint,
+  findEndpoint,
+  listEndpoints,
+  maxEndpointsPerInstance,
+  publicEndpoint,
+  TooManyEndpointsError,
+} from '../../webhooks/endpoints';
+import { findEvent, webhookEventTypes } from '../../webhooks/events';
+import { endpointUrlProblem } from '../../webhooks/ip-policy';
+import { publishEvent, webhookPublisher } from '../../webhooks/publish';
+import { findReplayable, replay, replayDeliveries, replayEventToEndpoint } from '../../webhooks/replay';
+import { oneShotSchedule } from '../../webhooks/retry-schedule';
+import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
+import { ApiError, notFound } from '../errors';
+import type { Guards } from '../guards';
+import { isoDateField } from '../schemas/common';
+import { parseBody, parseQuery } from '../validate';
+
+const eventTypeField = z.enum(webhookEventTypes);
+
+export const createWebhookRequest = z.object({
+  url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048),
+  /** Which events go there; default every event (`*`). */
+  events: z
+    .array(z.union([eventTypeField, z.literal('*')]))
+    .min(1)
+    .max(webhookEventTypes.length + 1)
+    .optional(),
+  description: z.string().min(1).max(200).optional(),
+});
+
+export const replayRequest = z
+  .object({
+    event_id: z.string().min(1).max(100).optional(),
+    since: isoDateField.optional(),
+    until: isoDateField.optional(),
+    event_types: z.array(eventTypeField).min(1).optional(),
+    dry_run: z.boolean().optional(),
+  })
+  .refine((request) => request.event_id !== undefined || request.since !== undefined, {
+    message: 'give event_id, or since (and optionally until and event_types)',
+    path: ['since'],
+  });
+
+export const enableRequest = z.object({ replay_missed: z.boolean().optional() });
+
+export const attemptsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  event_id: z.string().min(1).max(100).optional(),
+  before: isoDateField.optional(),
+});
+
+/** How long a test send waits for its one attempt (30 s POST limit, plus scheduling). */
+const testSendWaitMs = 35_000;
+
+/** Endpoints, test sends, attempt logs and replays of the calling instance; others' are 404. */
+export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/webhooks' });
+  router.use(guards.plugin('webhooks:manage'));
+  const publisher = webhookPublisher(deps);
+
+  const ownEndpoint = async (ctx: AppContext) => {
+    const endpoint = await findEndpoint(
+      deps.db,
+      callerInstance(ctx).instance_id,
+      String(ctx.params.id ?? ''),
+    );
+    if (!endpoint) throw notFound('Webhook endpoint not found');
+    return endpoint;
+  };
+
+  router.post('/', async (ctx) => {
+    const request = parseBody(ctx, createWebhookRequest);
+    const problem = endpointUrlProblem(request.url, deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+    if (problem) throw new ApiError(400, 'invalid_request', `Invalid fields: url (${problem})`);
+    const instance = callerInstance(ctx);
+    try {
+      const endpoint = await createEndpoint(deps.db, {
+        instance_id: instance.instance_id,
+        url: request.url,
+        events: request.events ?? ['*'],
+        description: request.description,
+      });
+      ctx.status = 201;
+      ctx.body = { success: true, endpoint: publicEndpoint(endpoint, instance.site_url) };
+    } catch (error) {
+      if (error instanceof TooManyEndpointsError) {
+        throw new ApiError(
+          409,
+          'conflict',
+          `An instance can register at most ${maxEndpointsPerInstance} endpoints`,
+        );
+      }
+      throw error;
+    }
+  });
+
+  router.get('/', async (ctx) => {
+    const instance = callerInstance(ctx);
+    const endpoints = await listEndpoints(deps.db, instance.instance_id);
+    ctx.body = { success: true, endpoints: endpoints.map((doc) => publicEndpoint(doc, instance.site_url)) };
+  });
+
+  router.get('/:id', async (ctx) => {
+    ctx.body = {
+      success: true,
+      endpoint: publicEndpoint(await ownEndpoint(ctx), callerInstance(ctx).site_url),
+    };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const endpoint = await ownEndpoint(ctx);
+    if (endpoint.kind === 'default') {
+      throw new ApiError(400, 'invalid_request', 'The default endpoint (your site) cannot be deleted');
+    }
+    await deleteEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+    ctx.body = { success: true, deleted: endpoint.endpoint_id };
+  });
+
+  router.post('/:id/test', async (ctx) => {
+    const endpoint = await ownEndpoint(ctx);
+    if (endpoint.status !== 'active') {
+      throw new ApiError(409, 'conflict', 'This endpoint is disabled; enable it first');
+    }
+    const published = await publishEvent(publisher, {
+      instance_id: endpoint.instance_id,
+      event: 'test',
+      data: { message: 'Test webhook from Rakubun', endpoint_id: endpoint.endpoint_id },
+      endpoint_ids: [endpoint.endpoint_id],
+      schedule: oneShotSchedule,
+    });
+    const handle = deps.temporal.client.workflow.getHandle(
+      deliveryWorkflowId(published.event_id, endpoint.endpoint_id),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      handle.result().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, testSendWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const delivery = await findDelivery(deps.db, `${published.event_id}:${endpoint.endpoint_id}`);
+    const [attempt] = await listAttempts(deps.db, {
+      instance_id: endpoint.instance_id,
+      endpoint_id: endpoint.endpoint_id,
+      event_id: published.event_id,
+      limit: 1,
+    });
+    ctx.body = {
+      success: true,
+      event_id: published.event_id,
+      delivered: delivery?.status === 'delivered',
+      delivery: delivery ? publicDelivery(delivery) : null,
+      attempt: attempt ?? null,
+    };
+  });
+
+  router.get('/:id/attempts', async (ctx) => {
+    const endpoint = await ownEndpoint(ctx);
+    const query = parseQuery(ctx, attemptsQuery);
+    const attempts = await listAttempts(deps.db, {
+      instance_id: endpoint.instance_id,
+      endpoint_id: endpoint.endpoint_id,
+      event_id: query.event_id,
+      before: query.before ? new Date(query.before) : undefined,
+      limit: query.limit,
+    });
+    ctx.body = { success: true, attempts };
+  });
+
+  router.post('/:id/replay', async (ctx) => {
+    const endpoint = await ownEndpoint(ctx);
+    const request = parseBody(ctx, replayRequest);
+    const dryRun = request.dry_run ?? false;
+    if (request.event_id) {
+      const event = await findEvent(deps.db, request.event_id);
+      if (!event || event.instance_id !== endpoint.instance_id) throw notFound('Event not found');
+      ctx.body = {
+        success: true,
+        ...(await replayEventToEndpoint(publisher, event, endpoint.endpoint_id, dryRun)),
+      };
+      return;
+    }
+    const report = await replay(
+      publisher,
+      {
+        instance_id: endpoint.instance_id,
+        endpoint_id: endpoint.endpoint_id,
+        since: request.since ? new Date(request.since) : undefined,
+        until: request.until ? new Date(request.until) : undefined,
+        event_types: request.event_types,
+      },
+      dryRun,
+    );
+    ctx.body = { success: true, ...report };
+  });
+
+  router.post('/:id/enable', async (ctx) => {
+    const endpoint = await ownEndpoint(ctx);
+    const request = parseBody(ctx, enableRequest);
+    const { before, changed } = await enableEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+    // Missed: what was dead-lettered here since the endpoint started failing.
+    const failingSince = before?.failing_since ?? before?.disabled_at;
+    const missed =
+      changed && failingSince
+        ? await findReplayable(deps.db, {
+            instance_id: endpoint.instance_id,
+            endpoint_id: endpoint.endpoint_id,
+            dead_lettered_since: failingSince,
+          })
+        : [];
+    const missedSince = missed[0]?.created_at;
+    const replayed =
+      request.replay_missed && missed.length > 0 ? await replayDeliveries(publisher, missed, false) : null;
+    const after = await findEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+    ctx.body = {
+      success: true,
+      changed,
+      endpoint: publicEndpoint(after ?? endpoint, callerInstance(ctx).site_url),
+      missed: {
+        count: missed.length,
+        failing_since: failingSince?.toISOString() ?? null,
+        event_ids: missed.map((delivery) => delivery.event_id),
+        // The same selection as a replay call, for a plugin that wants to look first.
+        replay_with: missedSince ? { since: missedSince.toISOString() } : null,
+      },
+      replay: replayed,
+    };
+  });
+
+  return router;
+}

@@ -1,0 +1,128 @@
+import type { Db } from 'mongodb';
+import {
+  type DeliveryStatus,
+  ensureDelivery,
+  findDeliveries,
+  findDelivery,
+  publicDelivery,
+  type WebhookDeliveryDoc,
+} from './deliveries';
+import type { WebhookEventDoc, WebhookEventType } from './events';
+import { mapLimit } from './map-limit';
+import { startDelivery, type WebhookPublisherDeps } from './publish';
+import { deliverySchedule } from './retry-schedule';
+
+// Sending again what did not arrive. A replay starts the delivery's workflow again under the same id
+// (same event id on the wire, a fresh retry window); a delivery still in flight is left alone.
+
+export const maxReplay = 1000;
+
+/**
+ * What an explicit replay of named events may re-send: anything but the redundant. A pending one is
+ * included because its workflow may never have started (Temporal was down when it was published): the
+ * start then repairs it, and collapses onto the workflow if it is running.
+ */
+const replayableByEvent: DeliveryStatus[] = ['dead_lettered', 'delivered', 'gone', 'failed', 'pending'];
+
+export interface ReplaySelection {
+  instance_id?: string;
+  endpoint_id?: string;
+  /** Named events: every finished delivery of them. Otherwise: dead letters created in [since, until]. */
+  event_ids?: string[];
+  since?: Date;
+  until?: Date;
+  dead_lettered_since?: Date;
+  event_types?: WebhookEventType[];
+}
+
+export interface ReplayReport {
+  dry_run: boolean;
+  found: number;
+  /** More matched than one call replays: call again (dead letters that went out no longer match). */
+  truncated: boolean;
+  deliveries: Array<
+    ReturnType<typeof publicDelivery> & { replay: 'would_send' | 'started' | 'already_pending' }
+  >;
+}
+
+export function findReplayable(db: Db, selection: ReplaySelection): Promise<WebhookDeliveryDoc[]> {
+  return findDeliveries(db, {
+    instance_id: selection.instance_id,
+    endpoint_id: selection.endpoint_id,
+    event_types: selection.event_types,
+    ...(selection.event_ids
+      ? { event_ids: selection.event_ids, statuses: replayableByEvent }
+      : {
+          statuses: ['dead_lettered'],
+          since: selection.since,
+          until: selection.until,
+          dead_lettered_since: selection.dead_lettered_since,
+        }),
+    limit: maxReplay,
+  });
+}
+
+export async function replay(
+  deps: WebhookPublisherDeps,
+  selection: ReplaySelection,
+  dryRun: boolean,
+): Promise<ReplayReport> {
+  return replayDeliveries(deps, await findReplayable(deps.db, selection), dryRun);
+}
+
+export async function replayDeliveries(
+  deps: WebhookPublisherDeps,
+  deliveries: WebhookDeliveryDoc[],
+  dryRun: boolean,
+): Promise<ReplayReport> {
+  const schedule = deliverySchedule(deps.config);
+  const report = await mapLimit(deliveries, 8, async (delivery) => {
+    if (dryRun) return { ...publicDelivery(delivery), replay: 'would_send' as const };
+    const started = await startDelivery(deps, delivery, schedule, true);
+    return {
+      ...publicDelivery(delivery),
+      replay: started === 'started' ? ('started' as const) : ('already_pending' as const),
+    };
+  });
+  return {
+    dry_run: dryRun,
+    found: deliveries.length,
+    truncated: deliveries.length >= maxReplay,
+    deliveries: report,
+  };
+}
+
+/**
+ * One event to one endpoint of its instance, whatever happened before: also for an event the endpoint
+ * never had (registered later, or filtered out at the time).
+ */
+export async function replayEventToEndpoint(
+  deps: WebhookPublisherDeps,
+  event: WebhookEventDoc,
+  endpointId: string,
+  dryRun: boolean,
+): Promise<ReplayReport> {
+  // A pending record is re-started too: if its workflow is running the start collapses onto it.
+  const existing = await findDelivery(deps.db, `${event.event_id}:${endpointId}`);
+  const delivery =
+    existing ??
+    (dryRun
+      ? virtualDelivery(event, endpointId)
+      : (await ensureDelivery(deps.db, event, endpointId, { status: 'pending' })).delivery);
+  return replayDeliveries(deps, [delivery], dryRun);
+}
+
+/** What a dry run shows for a delivery that does not exist yet. */
+function virtualDelivery(event: WebhookEventDoc, endpointId: string): WebhookDeliveryDoc {
+  return {
+    delivery_id: `${event.event_id}:${endpointId}`,
+    event_id: event.event_id,
+    endpoint_id: endpointId,
+    instance_id: event.instance_id,
+    event_type: event.event_type,
+    status: 'pending',
+    attempts: 0,
+    created_at: event.created_at,
+    updated_at: event.created_at,
+  };
+}

@@ -1,0 +1,152 @@
+import {
+  ActivityFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks';
+import { deferralDelayMs, nextAttemptAt, type RetrySchedule } from './webhook-backoff';
+
+// One webhook event to one endpoint, until it is delivered, refused for good (410), made redundant, or
+// out of retries (dead letter). The workflow id comes from (event, endpoint), so duplicates collapse;
+// the event and its id are the same on every attempt. Times come from activity results (recorded in
+// history), never from the workflow's own clock.
+
+export interface WebhookDeliveryInput {
+  delivery_id: string;
+  event_id: string;
+  endpoint_id: string;
+  instance_id: string;
+  event_type: string;
+  schedule: RetrySchedule;
+  replay: boolean;
+  /** State handed over by continue-as-new. */
+  carried?: { attempts: number; deferrals: number; clock_ms: number };
+}
+
+export type WebhookDeliveryStatus =
+  | 'delivered'
+  | 'dead_lettered'
+  | 'gone'
+  | 'superseded'
+  | 'cancelled'
+  | 'failed';
+
+export interface WebhookDeliveryResult {
+  status: WebhookDeliveryStatus;
+  /** HTTP attempts in this run (replays count from 1). */
+  attempts: number;
+  reason?: string;
+}
+
+export const deliveryStateQuery = defineQuery<{
+  attempts: number;
+  deferrals: number;
+  next_attempt_at?: string;
+}>('deliveryState');
+
+// The POST has its own 30 s limit; the rest is MongoDB. Activity retries cover a worker lost mid-attempt
+// or a database blip; the delivery's own schedule covers the receiver.
+const { attemptWebhookDelivery } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '45 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 5,
+  },
+});
+
+// Writing the end of a delivery must eventually happen: retried without limit.
+const { endWebhookDelivery } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Past its window with no attempt at all (a host paused for days): give up a day later. */
+const neverAttemptedGraceMs = 24 * 3600_000;
+
+export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  const info = workflowInfo();
+  const deadline = info.startTime.getTime() + input.schedule.window_ms;
+  let attempts = input.carried?.attempts ?? 0;
+  let deferrals = input.carried?.deferrals ?? 0;
+  let clock = input.carried?.clock_ms ?? info.runStartTime.getTime();
+  let nextAttemptAtMs: number | undefined;
+  let hostHint: string | undefined;
+  setHandler(deliveryStateQuery, () => ({
+    attempts,
+    deferrals,
+    ...(nextAttemptAtMs ? { next_attempt_at: new Date(nextAttemptAtMs).toISOString() } : {}),
+  }));
+
+  const exhausted = async (reason: string): Promise<WebhookDeliveryResult> => {
+    const status = input.schedule.on_exhausted === 'fail' ? 'failed' : 'dead_lettered';
+    await endWebhookDelivery({ delivery_id: input.delivery_id, status, reason });
+    return { status, attempts, reason };
+  };
+
+  for (;;) {
+    let result: Awaited<ReturnType<WebhookActivities['attemptWebhookDelivery']>>;
+    try {
+      result = await attemptWebhookDelivery({
+        delivery_id: input.delivery_id,
+        run_id: info.firstExecutionRunId,
+        attempt: attempts + 1,
+        ...(hostHint ? { host_hint: hostHint } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      // The attempt itself could not run (database down, worker lost): it may have sent, so it counts.
+      result = { kind: 'failed', error: 'attempt could not complete', now_ms: clock };
+    }
+    clock = Math.max(clock, result.now_ms);
+    hostHint = result.host ?? hostHint;
+
+    if (result.kind === 'delivered') return { status: 'delivered', attempts: attempts + 1 };
+    if (result.kind === 'ended') return { status: result.status, attempts, reason: result.reason };
+
+    if (result.kind === 'deferred') {
+      // Not an attempt: the receiver's host is busy or backing off. Wait without spending a retry.
+      if (attempts > 0 ? clock >= deadline : clock >= deadline + neverAttemptedGraceMs) {
+        return exhausted(`receiver host kept backing off (${result.reason})`);
+      }
+      const pause = deferralDelayMs(
+        result.reason,
+        deferrals,
+        result.retry_at_ms - result.now_ms,
+        Math.random(),
+      );
+      deferrals += 1;
+      nextAttemptAtMs = clock + pause;
+      await sleep(pause);
+      clock += pause;
+    } else {
+      attempts += 1;
+      deferrals = 0;
+      const next = nextAttemptAt(
+        input.schedule,
+        attempts,
+        clock,
+        deadline,
+        Math.random(),
+        result.retry_after_ms,
+      );
+      if (next === undefined) return exhausted(`no success after ${attempts} attempts: ${result.error}`);
+      nextAttemptAtMs = next;
+      await sleep(next - clock);
+      clock = next;
+    }
+
+    const current = workflowInfo();
+    if (current.continueAsNewSuggested || current.historyLength > 2_000) {
+      await continueAsNew<typeof webhookDeliveryWorkflow>({
+        ...input,
+        carried: { attempts, deferrals, clock_ms: clock },
+      });
+    }
+  }
+}
