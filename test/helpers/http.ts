@@ -27,6 +27,9 @@ export async function call(baseUrl: string, method: string, path: string, option
   const headers: Record<string, string> = { ...options.headers };
   if (options.admin) headers.Authorization = `Bearer ${adminToken}`;
   const credentials = options.instance ? await credentialsFor(baseUrl, options.instance) : undefined;
+  // An operator acts on instances that exist: register the one a body names, as production would have.
+  const named = (options.body as { instance_id?: unknown } | undefined)?.instance_id;
+  if (options.admin && typeof named === 'string' && named.length > 0) await credentialsFor(baseUrl, named);
   return pluginCall(baseUrl, method, path, {
     headers,
     body: options.body,

@@ -2,8 +2,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
+import { findInstance } from '../../tenancy/instances';
+import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
-import { ApiError } from '../errors';
+import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
 import { creditTypeField, userEmailField, userIdField } from '../schemas';
@@ -11,7 +13,7 @@ import { parseBody } from '../validate';
 
 /** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
 export function adminCreditRoutes(
-  deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger },
+  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { ledger: Ledger },
   guards: Guards,
 ): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/admin/v1/credits' });
@@ -41,6 +43,7 @@ export function adminCreditRoutes(
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
     }
+    if (!(await findInstance(deps.db, body.instance_id))) throw notFound('Instance not found');
     const key = ctx.state.idempotencyKey;
     const request_hash = fingerprint({
       route: 'credits/adjust',
@@ -59,6 +62,24 @@ export function adminCreditRoutes(
       ...(key ? { idempotency_key: `adjust:${key}`, request_hash } : {}),
     });
     markReplayed(ctx, result.replayed);
+    // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
+    try {
+      await publishEvent(webhookPublisher(deps), {
+        instance_id: body.instance_id,
+        event: 'credits_updated',
+        idempotency_key: `ledger:${result.entry._id}`,
+        data: {
+          user_id: result.entry.user_id,
+          user_email: body.user_email,
+          credits: result.balances,
+          delta: result.entry.delta,
+          reason: body.reason,
+          ledger_seq: result.entry.seq,
+        },
+      });
+    } catch (error) {
+      ctx.state.log.error({ err: error }, 'could not publish credits_updated for an adjustment');
+    }
     ctx.body = { success: true, transaction_id: result.entry.transaction_id, credits: result.balances };
   });
 

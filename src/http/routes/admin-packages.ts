@@ -1,7 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { PackageStore } from '../../packages/store';
-import type { AppDeps, AppState } from '../context';
+import { type CreditPackage, publicPackage } from '../../packages/types';
+import { notifyPackageUpdated } from '../../webhooks/broadcast';
+import { webhookPublisher } from '../../webhooks/publish';
+import type { AppContext, AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { creditTypeField } from '../schemas';
@@ -9,7 +12,7 @@ import { parseBody } from '../validate';
 
 /** Operators edit the package catalogue: `/admin/v1/packages`. */
 export function adminPackageRoutes(
-  deps: Pick<AppDeps, 'config'> & { packages: PackageStore },
+  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { packages: PackageStore },
   guards: Guards,
 ): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/admin/v1/packages' });
@@ -47,6 +50,22 @@ export function adminPackageRoutes(
     stripe_price_id: fields.shape.stripe_price_id,
   });
 
+  /** Tells every instance (package_updated); the package change stands even if the news fails. */
+  async function announce(ctx: AppContext, pkg: CreditPackage) {
+    try {
+      return await notifyPackageUpdated(webhookPublisher(deps), {
+        package_id: pkg.id,
+        package: publicPackage(pkg),
+      });
+    } catch (error) {
+      ctx.state.log.error(
+        { err: error, package_id: pkg.id },
+        'could not start the package_updated broadcast',
+      );
+      return null;
+    }
+  }
+
   router.get('/', async (ctx) => {
     ctx.body = { success: true, packages: await deps.packages.list() };
   });
@@ -56,7 +75,7 @@ export function adminPackageRoutes(
     const created = await deps.packages.create(body);
     if (!created) throw new ApiError(409, 'conflict', `Package ${body.id} already exists`);
     ctx.status = 201;
-    ctx.body = { success: true, package: created };
+    ctx.body = { success: true, package: created, broadcast: await announce(ctx, created) };
   });
 
   router.put('/:id', async (ctx) => {
@@ -65,7 +84,7 @@ export function adminPackageRoutes(
     );
     const updated = await deps.packages.update(ctx.params.id!, changes);
     if (!updated) throw notFound(`No package ${ctx.params.id}`);
-    ctx.body = { success: true, package: updated };
+    ctx.body = { success: true, package: updated, broadcast: await announce(ctx, updated) };
   });
 
   return router;
