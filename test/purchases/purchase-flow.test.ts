@@ -215,13 +215,16 @@ describe('purchases end to end', function () {
   });
 });
 
-async function chargeOf(world: PurchaseWorld, purchaseId: string): Promise<string> {
-  const view = await world.purchase(purchaseId);
+async function chargeOf(_world: PurchaseWorld, purchaseId: string): Promise<string> {
+  // The workflow records its outcome right after it reports "fulfilled": wait for the record.
   const { db } = await stack();
-  const doc = await db.collection('purchases').findOne({ purchase_id: purchaseId });
-  const chargeId = (doc?.outcome as { stripe_charge_id?: string } | undefined)?.stripe_charge_id;
-  assert.ok(chargeId, `purchase ${purchaseId} (${view.status}) has a charge`);
-  return chargeId;
+  let chargeId: string | undefined;
+  await waitFor(async () => {
+    const doc = await db.collection('purchases').findOne({ purchase_id: purchaseId });
+    chargeId = (doc?.outcome as { stripe_charge_id?: string } | undefined)?.stripe_charge_id;
+    return chargeId !== undefined;
+  });
+  return chargeId!;
 }
 
 async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 20_000) {

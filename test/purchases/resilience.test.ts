@@ -228,3 +228,57 @@ async function purchaseEntryKinds(port: number, purchaseId: string) {
     await mongo.client.close();
   }
 }
+
+describe('purchase deadlines', function () {
+  this.timeout(60_000);
+
+  /** Restarts a purchase's workflow as if its pay-by time had passed (the terms are loaded at start). */
+  async function passDeadline(world: Awaited<ReturnType<typeof startPurchaseWorld>>, purchaseId: string) {
+    const { db, temporal } = await stack();
+    await db
+      .collection('purchases')
+      .updateOne(
+        { purchase_id: purchaseId },
+        { $set: { pay_by: new Date(Date.now() - 1000).toISOString() } },
+      );
+    await temporal.client.workflow
+      .getHandle(`purchase:${purchaseId}`)
+      .terminate('test: restart past the deadline');
+    await temporal.client.workflow.start('purchaseWorkflow', {
+      taskQueue: world.taskQueue,
+      workflowId: `purchase:${purchaseId}`,
+      args: [{ purchase_id: purchaseId, deadline_grace_ms: 0 }],
+    });
+  }
+
+  it('a session that expires with no event at all: Stripe is asked, the session closed, the purchase expired', async () => {
+    const world = await startPurchaseWorld();
+    try {
+      const purchase = await world.buy();
+      await passDeadline(world, purchase.purchase_id);
+      await world.waitForStatus(purchase.purchase_id, 'expired');
+      const session = await fetch(`${world.sandbox.url}/v1/checkout/sessions/${purchase.session_id}`, {
+        headers: { Authorization: `Bearer ${world.settings.STRIPE_SECRET_KEY}` },
+      }).then((response) => response.json());
+      assert.equal(session.status, 'expired', 'the workflow expired the open session at Stripe');
+      assert.deepEqual((await world.entries(purchase.purchase_id)).byKind, {});
+    } finally {
+      await world.stop();
+    }
+  });
+
+  it('paid at Stripe but no event ever came: the deadline check finds the payment and fulfils it', async () => {
+    const world = await startPurchaseWorld();
+    try {
+      const purchase = await world.buy();
+      await world.control(`checkout/sessions/${purchase.session_id}/pay`, { send_webhooks: false });
+      const before = await world.balance(purchase.user);
+      await passDeadline(world, purchase.purchase_id);
+      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
+      assert.equal(await world.balance(purchase.user), before + purchase.credits);
+      assert.deepEqual((await world.entries(purchase.purchase_id)).byKind, { purchase: 1 });
+    } finally {
+      await world.stop();
+    }
+  });
+});

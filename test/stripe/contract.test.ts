@@ -74,6 +74,19 @@ describe('stripe gateway contract (stripe-mock)', () => {
     assert.equal(typeof session.id, 'string');
   });
 
+  it('cancelPaymentIntent is accepted', async () => {
+    const intent = await gateway.cancelPaymentIntent('pi_contract');
+    assert.match(intent.id, /^pi_/);
+    assert.equal(typeof intent.status, 'string');
+  });
+
+  it('retrieveDispute is accepted', async () => {
+    const dispute = await gateway.retrieveDispute('du_contract');
+    assert.match(dispute.id, /^(du|dp)_/);
+    assert.equal(typeof dispute.status, 'string');
+    assert.equal(typeof dispute.amount, 'number');
+  });
+
   it('listRecentCheckoutSessions (created[gte], expand data.payment_intent) is accepted', async () => {
     const list = await gateway.listRecentCheckoutSessions({
       createdSince: new Date(Date.now() - 3600_000),
