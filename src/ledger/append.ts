@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDuplicateKeyError } from '../mongo/collections';
-import { IdempotencyConflictError, LedgerBusyError } from './errors';
+import { IdempotencyConflictError, InsufficientCreditsError, LedgerBusyError } from './errors';
 import { entryIdOf } from './ids';
-import { advanceCache, findEntryByKey, type LedgerStore, rollForward } from './store';
+import {
+  advanceCache,
+  findEntryByKey,
+  type LedgerStore,
+  normaliseBalances,
+  readCachedHead,
+  rollForward,
+} from './store';
 import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from './types';
 
 // The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
@@ -36,9 +43,12 @@ export interface AppendOptions {
   onCacheError?: (error: unknown) => void;
 }
 
-/** Full jitter, doubling up to 256 ms: spreads writers that keep colliding on a hot account. */
+/**
+ * Full jitter, doubling up to 64 ms: spreads writers that keep colliding on a hot account, without
+ * leaving a long-time loser asleep while a fresh writer takes every place.
+ */
 function backoff(lostRaces: number): Promise<void> {
-  return sleep(Math.random() * Math.min(256, 2 ** (lostRaces + 1)));
+  return sleep(Math.random() * Math.min(64, 2 ** (lostRaces + 1)));
 }
 
 function replay(entry: LedgerEntry, request: AppendRequest): LedgerResult {
@@ -115,6 +125,7 @@ export async function appendEntry(
         ? null
         : await findEntryByKey(store, request.account_id, request.idempotency_key);
       if (earlier) return replay(earlier, request);
+      if (refusal instanceof InsufficientCreditsError) refusal.seq = head.seq;
       throw refusal;
     }
 
@@ -124,17 +135,32 @@ export async function appendEntry(
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Lost a race for this seq, or the head we started from was behind. Let the winners through,
-      // then read forward (reads only: on FerretDB a failed insert costs a write lock).
+      // then move on with at most two point reads: no read forward to the end, which on FerretDB
+      // is a scan of the whole table and would let the winner's next write win again.
       lostRaces += 1;
       await backoff(lostRaces);
-      const seqBefore = head.seq;
-      const replayed = await catchUp();
-      if (replayed) return replayed;
-      if (head.seq === seqBefore && !request.fresh_key) {
-        // Our place was free after all, so the key index refused: this key was applied earlier.
-        const earlier = await findEntryByKey(store, request.account_id, request.idempotency_key);
-        if (earlier) return replay(earlier, request);
+      const cached = await readCachedHead(store, request.account_id);
+      if (cached && cached.seq > entry.seq) {
+        head = cached; // the winners' cache is ahead: start there (the key index still guards replays)
+        confirmedLatest = false;
+        continue;
       }
+      const holder = await store.entries.findOne({ _id: entry._id });
+      if (holder) {
+        if (holder.idempotency_key === request.idempotency_key) return replay(holder, request);
+        head = {
+          account_id: request.account_id,
+          seq: holder.seq,
+          balances: normaliseBalances(holder.balances_after, store.creditTypes),
+        };
+        confirmedLatest = false;
+        continue;
+      }
+      // Our place is free, so the key index refused: this key was applied earlier.
+      const earlier = request.fresh_key
+        ? null
+        : await findEntryByKey(store, request.account_id, request.idempotency_key);
+      if (earlier) return replay(earlier, request);
       continue;
     }
 

@@ -175,11 +175,19 @@ export function createLedger(options: LedgerOptions) {
         rememberHead(accountId, result, queuedBehind);
         return result;
       } catch (error) {
-        // Writes before this one in the burst left the cache to the last; the last is this one.
         const written = recentHeads.get(accountId);
-        recentHeads.delete(accountId);
-        if (written && queuedBehind === 0) {
-          await advanceCache(store, written, now()).catch(appendOptions.onCacheError);
+        // A refusal was decided on a head just confirmed as the latest: the next queued write can
+        // start from it rather than read again.
+        const confirmed =
+          error instanceof InsufficientCreditsError && error.seq !== undefined
+            ? { account_id: accountId, seq: error.seq, balances: error.credits }
+            : undefined;
+        const known = confirmed && (!written || confirmed.seq >= written.seq) ? confirmed : written;
+        if (queuedBehind > 0 && known) recentHeads.set(accountId, known);
+        else recentHeads.delete(accountId);
+        // Writes before this one in the burst left the cache to the last; the last is this one.
+        if (written && queuedBehind === 0 && known) {
+          await advanceCache(store, known, now()).catch(appendOptions.onCacheError);
         }
         throw error;
       }

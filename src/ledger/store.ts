@@ -51,6 +51,20 @@ export async function rollForward(
   }
 }
 
+/** The cached head: some entry's exact state, possibly not the latest. */
+export async function readCachedHead(
+  store: LedgerStore,
+  accountId: string,
+): Promise<AccountHead | undefined> {
+  const account = await store.accounts.findOne({ _id: accountId });
+  if (!account) return undefined;
+  return {
+    account_id: accountId,
+    seq: account.seq,
+    balances: normaliseBalances(account.balances, store.creditTypes),
+  };
+}
+
 /**
  * Moves the cache to a head this writer just wrote, always past the cached seq it started from.
  * Filtered on _id alone: FerretDB's SQLite backend evaluates any other filter (`seq < n`) by decoding
