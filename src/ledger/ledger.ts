@@ -80,6 +80,9 @@ function positiveInteger(name: string, value: number): void {
 export function createLedger(options: LedgerOptions) {
   const store = ledgerStore(options.db, options.creditTypes);
   const now = options.now ?? (() => new Date());
+  if (options.welcomeExpiresInDays && !options.onExpiringGrant) {
+    throw new Error('welcomeExpiresInDays needs onExpiringGrant: nothing would expire the welcome grants');
+  }
   const queue = options.localQueue === false ? undefined : createAccountQueue();
   const recentHeads = new Map<string, AccountHead>();
   const welcome = Object.entries(options.welcomeCredits ?? {}).filter(([, amount]) => amount > 0);
@@ -139,7 +142,7 @@ export function createLedger(options: LedgerOptions) {
 
   async function write(
     ref: AccountRef,
-    write: WriteOptions,
+    keyed: WriteOptions,
     operation: Omit<
       AppendRequest,
       'account_id' | 'instance_id' | 'user_id' | 'idempotency_key' | 'fresh_key' | 'request_hash'
@@ -160,12 +163,12 @@ export function createLedger(options: LedgerOptions) {
           {
             ...target(ref, accountId),
             ...rest,
-            idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
-            fresh_key: write.idempotency_key === undefined,
+            idempotency_key: keyed.idempotency_key ?? `txn:${randomUUID()}`,
+            fresh_key: keyed.idempotency_key === undefined,
             request_hash:
-              write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
-            ...(write.reason !== undefined ? { reason: write.reason } : {}),
-            ...(write.ref !== undefined ? { ref: write.ref } : {}),
+              keyed.request_hash ?? fingerprint({ ...hashed, reason: keyed.reason, ref: keyed.ref }),
+            ...(keyed.reason !== undefined ? { reason: keyed.reason } : {}),
+            ...(keyed.ref !== undefined ? { ref: keyed.ref } : {}),
           },
           head,
           // In a burst of queued writes the cache moves every 16th entry and at the end: fewer
