@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDuplicateKeyError } from '../mongo/collections';
-import { IdempotencyConflictError, LedgerBusyError } from './errors';
+import { IdempotencyConflictError, InsufficientCreditsError, LedgerBusyError } from './errors';
 import { entryIdOf } from './ids';
-import { advanceCache, findEntryByKey, type LedgerStore, normaliseBalances, rollForward } from './store';
+import {
+  advanceCache,
+  findEntryByKey,
+  type LedgerStore,
+  normaliseBalances,
+  readCachedHead,
+  rollForward,
+} from './store';
 import type { AccountHead, Balances, EntryKind, LedgerEntry, LedgerResult } from './types';
 
 // The only way credits change: insert entry seq n+1 computed from the state at seq n. The unique
@@ -31,14 +38,17 @@ export interface AppendRequest {
 export interface AppendOptions {
   maxAttempts: number;
   now: () => Date;
-  /** False when a write queued right behind this one will move the cache further anyway. */
-  updateCache?: boolean;
+  /** Whether to move the cache to this seq (default yes); a burst of queued writes moves it less often. */
+  updateCache?: (seq: number) => boolean;
   onCacheError?: (error: unknown) => void;
 }
 
-/** Full jitter, growing to 256 ms: spreads writers that keep colliding on a hot account. */
-function backoff(attempt: number): Promise<void> {
-  return sleep(Math.random() * Math.min(256, 2 ** (attempt + 1)));
+/**
+ * Full jitter, doubling up to 64 ms: spreads writers that keep colliding on a hot account, without
+ * leaving a long-time loser asleep while a fresh writer takes every place.
+ */
+function backoff(lostRaces: number): Promise<void> {
+  return sleep(Math.random() * Math.min(64, 2 ** (lostRaces + 1)));
 }
 
 function replay(entry: LedgerEntry, request: AppendRequest): LedgerResult {
@@ -75,9 +85,9 @@ function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now
 }
 
 /**
- * Optimistic: the first insert goes straight to start.seq + 1, and the unique index is the check
- * that start is still the head (a cached head may lag, never lie: it is always some entry's state).
- * Only after a collision, or before refusing, does it read forward to the latest entry.
+ * Optimistic: the insert goes straight to head.seq + 1, and the unique index is the check that head
+ * is still the latest (a cached head may lag, never lie: it is always some entry's state). A refusal
+ * is only ever decided on a head just confirmed by reading forward to the latest entry.
  */
 export async function appendEntry(
   store: LedgerStore,
@@ -97,7 +107,8 @@ export async function appendEntry(
     return mine ? replay(mine, request) : undefined;
   };
 
-  for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+  let lostRaces = 0;
+  while (lostRaces < options.maxAttempts) {
     let delta: number;
     try {
       delta = request.delta(head.balances);
@@ -114,6 +125,7 @@ export async function appendEntry(
         ? null
         : await findEntryByKey(store, request.account_id, request.idempotency_key);
       if (earlier) return replay(earlier, request);
+      if (refusal instanceof InsufficientCreditsError) refusal.seq = head.seq;
       throw refusal;
     }
 
@@ -122,29 +134,37 @@ export async function appendEntry(
       await store.entries.insertOne(entry);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      // The error does not say which index refused, so look: is our place taken?
-      const holder = await store.entries.findOne({ _id: entry._id });
-      if (holder?.idempotency_key === request.idempotency_key) return replay(holder, request);
-      if (!holder && !request.fresh_key) {
-        // The place is free, so the key index refused: this key was applied earlier.
-        const earlier = await findEntryByKey(store, request.account_id, request.idempotency_key);
-        if (earlier) return replay(earlier, request);
+      // Lost a race for this seq, or the head we started from was behind. Let the winners through,
+      // then move on with at most two point reads: no read forward to the end, which on FerretDB
+      // is a scan of the whole table and would let the winner's next write win again.
+      lostRaces += 1;
+      await backoff(lostRaces);
+      const cached = await readCachedHead(store, request.account_id);
+      if (cached && cached.seq > entry.seq) {
+        head = cached; // the winners' cache is ahead: start there (the key index still guards replays)
+        confirmedLatest = false;
+        continue;
       }
+      const holder = await store.entries.findOne({ _id: entry._id });
       if (holder) {
-        // Another writer took this seq (or the cached head was behind): start from its entry.
+        if (holder.idempotency_key === request.idempotency_key) return replay(holder, request);
         head = {
           account_id: request.account_id,
           seq: holder.seq,
           balances: normaliseBalances(holder.balances_after, store.creditTypes),
         };
+        confirmedLatest = false;
+        continue;
       }
-      await backoff(attempt);
-      const replayed = await catchUp();
-      if (replayed) return replayed;
+      // Our place is free, so the key index refused: this key was applied earlier.
+      const earlier = request.fresh_key
+        ? null
+        : await findEntryByKey(store, request.account_id, request.idempotency_key);
+      if (earlier) return replay(earlier, request);
       continue;
     }
 
-    if (options.updateCache !== false) {
+    if (options.updateCache?.(entry.seq) ?? true) {
       const after: AccountHead = {
         account_id: request.account_id,
         seq: entry.seq,

@@ -2,6 +2,9 @@ import type { Balances } from './types';
 
 /** A deduction larger than the balance: nothing was written. Carries the balances to show the user. */
 export class InsufficientCreditsError extends Error {
+  /** The seq those balances are the state at (set once the ledger has confirmed it is the latest). */
+  seq?: number;
+
   constructor(
     readonly credits: Balances,
     readonly credit_type: string,

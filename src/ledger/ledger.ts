@@ -80,6 +80,9 @@ function positiveInteger(name: string, value: number): void {
 export function createLedger(options: LedgerOptions) {
   const store = ledgerStore(options.db, options.creditTypes);
   const now = options.now ?? (() => new Date());
+  if (options.welcomeExpiresInDays && !options.onExpiringGrant) {
+    throw new Error('welcomeExpiresInDays needs onExpiringGrant: nothing would expire the welcome grants');
+  }
   const queue = options.localQueue === false ? undefined : createAccountQueue();
   const recentHeads = new Map<string, AccountHead>();
   const welcome = Object.entries(options.welcomeCredits ?? {}).filter(([, amount]) => amount > 0);
@@ -139,7 +142,7 @@ export function createLedger(options: LedgerOptions) {
 
   async function write(
     ref: AccountRef,
-    write: WriteOptions,
+    keyed: WriteOptions,
     operation: Omit<
       AppendRequest,
       'account_id' | 'instance_id' | 'user_id' | 'idempotency_key' | 'fresh_key' | 'request_hash'
@@ -160,25 +163,34 @@ export function createLedger(options: LedgerOptions) {
           {
             ...target(ref, accountId),
             ...rest,
-            idempotency_key: write.idempotency_key ?? `txn:${randomUUID()}`,
-            fresh_key: write.idempotency_key === undefined,
+            idempotency_key: keyed.idempotency_key ?? `txn:${randomUUID()}`,
+            fresh_key: keyed.idempotency_key === undefined,
             request_hash:
-              write.request_hash ?? fingerprint({ ...hashed, reason: write.reason, ref: write.ref }),
-            ...(write.reason !== undefined ? { reason: write.reason } : {}),
-            ...(write.ref !== undefined ? { ref: write.ref } : {}),
+              keyed.request_hash ?? fingerprint({ ...hashed, reason: keyed.reason, ref: keyed.ref }),
+            ...(keyed.reason !== undefined ? { reason: keyed.reason } : {}),
+            ...(keyed.ref !== undefined ? { ref: keyed.ref } : {}),
           },
           head,
-          // In a burst, only the last queued write updates the cache: one cache write per burst.
-          { ...appendOptions, updateCache: queuedBehind === 0 },
+          // In a burst of queued writes the cache moves every 16th entry and at the end: fewer
+          // writes, and a reader never has to read forward more than 16 entries.
+          { ...appendOptions, updateCache: (seq) => queuedBehind === 0 || seq % 16 === 0 },
         );
         rememberHead(accountId, result, queuedBehind);
         return result;
       } catch (error) {
-        // Writes before this one in the burst left the cache to the last; the last is this one.
         const written = recentHeads.get(accountId);
-        recentHeads.delete(accountId);
-        if (written && queuedBehind === 0) {
-          await advanceCache(store, written, now()).catch(appendOptions.onCacheError);
+        // A refusal was decided on a head just confirmed as the latest: the next queued write can
+        // start from it rather than read again.
+        const confirmed =
+          error instanceof InsufficientCreditsError && error.seq !== undefined
+            ? { account_id: accountId, seq: error.seq, balances: error.credits }
+            : undefined;
+        const known = confirmed && (!written || confirmed.seq >= written.seq) ? confirmed : written;
+        if (queuedBehind > 0 && known) recentHeads.set(accountId, known);
+        else recentHeads.delete(accountId);
+        // Writes before this one in the burst left the cache to the last; the last is this one.
+        if (written && queuedBehind === 0 && known) {
+          await advanceCache(store, known, now()).catch(appendOptions.onCacheError);
         }
         throw error;
       }

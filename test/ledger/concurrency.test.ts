@@ -5,7 +5,9 @@ import { freshInstance, privateDatabase, sumDeltas, testLedger } from '../helper
 
 // 200 writers race for one account holding 100 credits: the unique (account, seq) index must let
 // exactly 100 deductions through, on a server where $inc would lose most of them. `localQueue: false`
-// turns off the in-process queue, so every call races every other, as separate processes would.
+// turns off the in-process queue, so every call races every other, as 200 processes would; such a
+// crowd gets the patience it needs (the default gives up after 100 lost races with 503 ledger_busy).
+const crowd = { localQueue: false, maxAttempts: 1_000 } as const;
 
 function outcomes(results: PromiseSettledResult<LedgerResult>[]) {
   const succeeded = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -14,7 +16,8 @@ function outcomes(results: PromiseSettledResult<LedgerResult>[]) {
   return { succeeded, refused };
 }
 
-describe('ledger under concurrency', () => {
+describe('ledger under concurrency', function () {
+  this.timeout(180_000); // FerretDB on two shared cores: a crowd on one account takes a while
   let db: Db;
   let drop: () => Promise<void>;
   beforeEach(async () => {
@@ -23,7 +26,7 @@ describe('ledger under concurrency', () => {
   afterEach(async () => drop());
 
   it('200 parallel deductions of 1 against 100 credits: 100 succeed, balance 0, 100 entries', async () => {
-    const ledger = await testLedger({ db, localQueue: false });
+    const ledger = await testLedger({ db, ...crowd });
     const ref = { instance_id: freshInstance('race'), user_id: 1 };
     await ledger.grant({ ...ref, credit_type: 'article', amount: 100, idempotency_key: 'purchase:seed' });
 
@@ -46,7 +49,7 @@ describe('ledger under concurrency', () => {
   });
 
   it('the same race with repeated idempotency keys applies each key once', async () => {
-    const ledger = await testLedger({ db, localQueue: false });
+    const ledger = await testLedger({ db, ...crowd });
     const ref = { instance_id: freshInstance('race-keys'), user_id: 'u' };
     await ledger.grant({ ...ref, credit_type: 'image', amount: 100, idempotency_key: 'purchase:seed' });
 
