@@ -95,14 +95,16 @@ export async function beginPurchase(
   const stored = (await insertPurchase(deps.db, doc)) ? doc : await findPurchase(deps.db, purchaseId);
   if (!stored) throw new Error(`purchase ${purchaseId} vanished`);
 
-  const metadata = {
-    purchase_id: purchaseId,
-    instance_id: instance.instance_id,
-    user_id: request.user_id,
-    user_email: request.user_email,
-    package_id: pack.id,
-    credit_type: pack.credit_type,
-  };
+  // The contract's metadata: enough for anyone reading the Stripe object to find the purchase.
+  const metadataFields = [
+    'purchase_id',
+    'instance_id',
+    'user_id',
+    'user_email',
+    'package_id',
+    'credit_type',
+  ] as const;
+  const metadata = Object.fromEntries(metadataFields.map((field) => [field, String(stored[field])]));
   const stripeKey = `${flow}:${purchaseId}`;
   let result: Record<string, unknown>;
   if (flow === 'checkout') {

@@ -70,20 +70,27 @@ export const purchaseViewQuery = defineQuery<PurchaseView>('purchaseView');
 
 export const purchaseWorkflowId = (purchaseId: string) => `purchase:${purchaseId}`;
 
-/** Stripe events the purchase workflow acts on; others are acknowledged and ignored. */
-export const purchaseEventTypes = [
+/** Events that can decide a payment; each only makes the workflow read Stripe again. */
+export const paymentEventTypes = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
   'checkout.session.expired',
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
-  'charge.refunded',
-  'charge.dispute.created',
-  'charge.dispute.closed',
   /** Not from Stripe: reconciliation or `payments/confirm` asking the workflow to check now. */
   'recheck',
 ] as const;
+
+/** Events that can only follow a payment. */
+export const afterSaleEventTypes = [
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+] as const;
+
+/** Stripe events the purchase workflow acts on; others are acknowledged and ignored. */
+export const purchaseEventTypes = [...paymentEventTypes, ...afterSaleEventTypes];
 
 /** Result of reading a payment back from Stripe. */
 export interface PaymentCheck {

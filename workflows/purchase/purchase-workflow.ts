@@ -16,10 +16,12 @@ import {
   userEmailAttribute,
 } from '../search-attributes';
 import {
+  afterSaleEventTypes,
   type PaymentCheck,
   type PurchaseStatus,
   type PurchaseView,
   type PurchaseWorkflowInput,
+  paymentEventTypes,
   purchaseViewQuery,
   type StripeEventSignal,
   stripeEventSignal,
@@ -37,16 +39,8 @@ const activities = proxyActivities<PurchaseActivities>({
   },
 });
 
-const paymentEvents = new Set([
-  'checkout.session.completed',
-  'checkout.session.async_payment_succeeded',
-  'checkout.session.async_payment_failed',
-  'checkout.session.expired',
-  'payment_intent.succeeded',
-  'payment_intent.payment_failed',
-  'recheck',
-]);
-const afterSaleEvents = new Set(['charge.refunded', 'charge.dispute.created', 'charge.dispute.closed']);
+const paymentEvents = new Set<string>(paymentEventTypes);
+const afterSaleEvents = new Set<string>(afterSaleEventTypes);
 
 /**
  * One purchase from checkout to its single outcome: waits for Stripe's word, reads the payment back

@@ -8,7 +8,7 @@ import type { AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
-import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody } from '../validate';
 
 /** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
@@ -23,7 +23,7 @@ export function adminCreditRoutes(
     .object({
       instance_id: z.string().trim().min(1).max(255),
       user_id: userIdField,
-      user_email: userEmailField,
+      user_email: emailField,
       credit_type: creditTypeField(deps.config.CREDIT_TYPES),
       delta: z
         .number()

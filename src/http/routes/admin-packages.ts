@@ -7,7 +7,7 @@ import { webhookPublisher } from '../../webhooks/publish';
 import type { AppContext, AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
-import { creditTypeField } from '../schemas';
+import { creditTypeField } from '../schemas/common';
 import { parseBody } from '../validate';
 
 /** Operators edit the package catalogue: `/admin/v1/packages`. */

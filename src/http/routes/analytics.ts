@@ -1,10 +1,9 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { recordGenerationEvents } from '../../analytics/generation-events';
-import { callingInstanceId } from '../calling-instance';
-import type { AppDeps, AppState } from '../context';
+import { type AppDeps, type AppState, callerInstance } from '../context';
 import type { Guards } from '../guards';
-import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody } from '../validate';
 
 /** Generation analytics from plugins: one event, or batches that may be resent. */
@@ -14,7 +13,7 @@ export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Gu
   const generationEvent = z.object({
     event_id: z.string().min(1).max(255).optional(),
     user_id: userIdField,
-    user_email: userEmailField,
+    user_email: emailField,
     credit_type: creditTypeField(deps.config.CREDIT_TYPES),
     credits_used: z.number().int().nonnegative(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -25,7 +24,7 @@ export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Gu
   });
 
   router.post('/generation', guards.plugin('analytics:write'), async (ctx) => {
-    const instance_id = callingInstanceId(ctx);
+    const instance_id = callerInstance(ctx).instance_id;
     const event = parseBody(ctx, generationEvent);
     const accepted = await recordGenerationEvents(deps.db, instance_id, [event]);
     ctx.status = 201;
@@ -33,7 +32,7 @@ export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Gu
   });
 
   router.post('/usage', guards.plugin('analytics:write'), async (ctx) => {
-    const instance_id = callingInstanceId(ctx);
+    const instance_id = callerInstance(ctx).instance_id;
     const { events } = parseBody(ctx, usageBatch);
     const accepted = await recordGenerationEvents(deps.db, instance_id, events);
     ctx.status = 201;

@@ -2,11 +2,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
-import { callingInstanceId } from '../calling-instance';
-import type { AppDeps, AppState } from '../context';
+import { type AppDeps, type AppState, callerInstance } from '../context';
 import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
-import { creditTypeField, userEmailField, userIdField } from '../schemas';
+import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
 
 /** A plugin's users' balances and spending: `/api/v1/users/*`, always within the calling instance. */
@@ -18,11 +17,11 @@ export function creditRoutes(
 
   const creditsQuery = z.object({
     user_id: z.string().trim().min(1).max(191),
-    user_email: userEmailField.optional(),
+    user_email: emailField.optional(),
   });
 
   router.get('/credits', guards.plugin('credits:read'), async (ctx) => {
-    const instance_id = callingInstanceId(ctx);
+    const instance_id = callerInstance(ctx).instance_id;
     const query = parseQuery(ctx, creditsQuery);
     const head = await deps.ledger.balances({ instance_id, ...query });
     ctx.body = {
@@ -35,13 +34,13 @@ export function creditRoutes(
 
   const deductBody = z.object({
     user_id: userIdField,
-    user_email: userEmailField,
+    user_email: emailField,
     credit_type: creditTypeField(deps.config.CREDIT_TYPES),
     amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }),
   });
 
   router.post('/deduct-credits', guards.plugin('credits:write'), guards.idempotent(), async (ctx) => {
-    const instance_id = callingInstanceId(ctx);
+    const instance_id = callerInstance(ctx).instance_id;
     const body = parseBody(ctx, deductBody);
     const key = ctx.state.idempotencyKey;
     const request_hash = fingerprint({

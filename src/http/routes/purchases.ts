@@ -15,7 +15,7 @@ const money = {
   currency: z.string().regex(/^[A-Za-z]{3}$/, { message: 'expected a 3-letter currency code' }),
 };
 const purchaseFields = {
-  user_id: userIdField,
+  user_id: userIdField.transform((value) => String(value)),
   user_email: emailField,
   credit_type: z.string().min(1).max(32),
   package_id: z.string().min(1).max(64),
