@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
 
@@ -38,5 +40,22 @@ describe('configuration', () => {
     });
     assert.equal(result.status, 78);
     assert.match(result.stderr, /WEBHOOK_ALLOW_PRIVATE_NETWORKS: expected true or false/);
+  });
+});
+
+describe('local stack bootstrap', () => {
+  it('without Go, stops with a message that says so and points to docker compose', () => {
+    const root = join(__dirname, '..');
+    const emptyStack = mkdtempSync(join(tmpdir(), 'rakubun-nogo-'));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'stack', 'cli.ts')], {
+      cwd: root,
+      // No Go on the PATH, and no binaries built yet in this stack folder.
+      env: { ...process.env, PATH: '/usr/bin:/bin', RAKUBUN_STACK_DIR: emptyStack },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Go is not installed/);
+    assert.match(result.stderr, /docker compose up/);
   });
 });
