@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import Koa from 'koa';
 import { ledgerFromConfig } from '../ledger/from-config';
 import { packageStore } from '../packages/store';
@@ -16,6 +17,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { creditRoutes } from './routes/credits';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
+import { openApiRoutes } from './routes/openapi';
 import { packageRoutes } from './routes/packages';
 import { pluginConfigRoutes } from './routes/plugin-config';
 import { pluginRoutes } from './routes/plugins';
@@ -23,23 +25,15 @@ import { purchaseRoutes } from './routes/purchases';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { webhookRoutes } from './routes/webhooks';
 
-/** The HTTP app. The middleware order below is the request's path through it. */
-export function createApp(deps: AppDeps): Koa<AppState> {
-  const app = new Koa<AppState>({ proxy: deps.config.TRUST_PROXY });
-  app.silent = true; // errors are logged by errorHandler, with the request id
-
+/** Every router, in the order requests try them (also read by the OpenAPI document's test). */
+export function appRouters(deps: AppDeps): Router<AppState>[] {
   const ledger = deps.ledger ?? ledgerFromConfig(deps);
   const packages = packageStore(deps.db);
-
-  app.use(requestContext(deps.logger));
-  app.use(errorHandler());
-  app.use(requireHttps(deps.config.REQUIRE_HTTPS));
-  app.use(jsonBody());
-
   // Authentication, rate limits and Idempotency-Key are per route (guards): public routes stay public.
   const guards = createGuards(deps);
-  const routers = [
+  return [
     healthRoutes(deps),
+    openApiRoutes(deps),
     pluginRoutes(deps, guards),
     instanceRoutes(deps, guards),
     apiKeyRoutes(deps, guards),
@@ -55,7 +49,19 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     webhookRoutes(deps, guards),
     adminWebhookRoutes(deps, guards),
   ];
-  for (const router of routers) {
+}
+
+/** The HTTP app. The middleware order below is the request's path through it. */
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const app = new Koa<AppState>({ proxy: deps.config.TRUST_PROXY });
+  app.silent = true; // errors are logged by errorHandler, with the request id
+
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  app.use(requireHttps(deps.config.REQUIRE_HTTPS));
+  app.use(jsonBody());
+
+  for (const router of appRouters(deps)) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -11,20 +11,13 @@ import { markReplayed } from '../idempotency';
 import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody } from '../validate';
 
-/** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
-export function adminCreditRoutes(
-  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { ledger: Ledger },
-  guards: Guards,
-): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/credits' });
-  router.use(guards.admin());
-
-  const adjustBody = z
+export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
+  z
     .object({
       instance_id: z.string().trim().min(1).max(255),
       user_id: userIdField,
       user_email: emailField,
-      credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+      credit_type: creditTypeField(creditTypes),
       delta: z
         .number()
         .int()
@@ -36,6 +29,16 @@ export function adminCreditRoutes(
       message: 'only positive adjustments (grants) can expire',
       path: ['expires_at'],
     });
+
+/** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
+export function adminCreditRoutes(
+  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { ledger: Ledger },
+  guards: Guards,
+): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/admin/v1/credits' });
+  router.use(guards.admin());
+
+  const adjustBody = adjustCreditsRequest(deps.config.CREDIT_TYPES);
 
   router.post('/adjust', guards.idempotent(), async (ctx) => {
     const body = parseBody(ctx, adjustBody);

@@ -10,17 +10,11 @@ import type { Guards } from '../guards';
 import { creditTypeField } from '../schemas/common';
 import { parseBody } from '../validate';
 
-/** Operators edit the package catalogue: `/admin/v1/packages`. */
-export function adminPackageRoutes(
-  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { packages: PackageStore },
-  guards: Guards,
-): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/packages' });
-  router.use(guards.admin());
-
+/** Request shapes of the package routes (credit types come from the configuration). */
+export function packageRequests(creditTypes: readonly string[]) {
   const fields = z.object({
     name: z.string().trim().min(1).max(200),
-    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+    credit_type: creditTypeField(creditTypes),
     credits: z.number().int().min(1),
     bonus_credits: z.number().int().min(0).default(0),
     price: z.object({
@@ -49,6 +43,18 @@ export function adminPackageRoutes(
     active: z.boolean().optional(),
     stripe_price_id: fields.shape.stripe_price_id,
   });
+  return { create: createBody, update: updateBody };
+}
+
+/** Operators edit the package catalogue: `/admin/v1/packages`. */
+export function adminPackageRoutes(
+  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { packages: PackageStore },
+  guards: Guards,
+): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/admin/v1/packages' });
+  router.use(guards.admin());
+
+  const { create: createBody, update: updateBody } = packageRequests(deps.config.CREDIT_TYPES);
 
   /** Tells every instance (package_updated); the package change stands even if the news fails. */
   async function announce(ctx: AppContext, pkg: CreditPackage) {

@@ -6,22 +6,28 @@ import type { Guards } from '../guards';
 import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody } from '../validate';
 
-/** Generation analytics from plugins: one event, or batches that may be resent. */
-export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/analytics' });
-
-  const generationEvent = z.object({
+export const generationEventRequest = (creditTypes: readonly string[]) =>
+  z.object({
     event_id: z.string().min(1).max(255).optional(),
     user_id: userIdField,
     user_email: emailField,
-    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
+    credit_type: creditTypeField(creditTypes),
     credits_used: z.number().int().nonnegative(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     timestamp: z.iso.datetime({ offset: true }).optional(),
   });
-  const usageBatch = z.object({
-    events: z.array(generationEvent).max(1000, { message: 'at most 1000 events' }),
+
+export const usageRequest = (creditTypes: readonly string[]) =>
+  z.object({
+    events: z.array(generationEventRequest(creditTypes)).max(1000, { message: 'at most 1000 events' }),
   });
+
+/** Generation analytics from plugins: one event, or batches that may be resent. */
+export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Guards): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/analytics' });
+
+  const generationEvent = generationEventRequest(deps.config.CREDIT_TYPES);
+  const usageBatch = usageRequest(deps.config.CREDIT_TYPES);
 
   router.post('/generation', guards.plugin('analytics:write'), async (ctx) => {
     const instance_id = callerInstance(ctx).instance_id;

@@ -8,17 +8,25 @@ import { markReplayed } from '../idempotency';
 import { creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
 
+export const creditsQuery = z.object({
+  user_id: z.string().trim().min(1).max(191),
+  user_email: emailField.optional(),
+});
+
+export const deductRequest = (creditTypes: readonly string[]) =>
+  z.object({
+    user_id: userIdField,
+    user_email: emailField,
+    credit_type: creditTypeField(creditTypes),
+    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }),
+  });
+
 /** A plugin's users' balances and spending: `/api/v1/users/*`, always within the calling instance. */
 export function creditRoutes(
   deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger },
   guards: Guards,
 ): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/users' });
-
-  const creditsQuery = z.object({
-    user_id: z.string().trim().min(1).max(191),
-    user_email: emailField.optional(),
-  });
 
   router.get('/credits', guards.plugin('credits:read'), async (ctx) => {
     const instance_id = callerInstance(ctx).instance_id;
@@ -32,12 +40,7 @@ export function creditRoutes(
     };
   });
 
-  const deductBody = z.object({
-    user_id: userIdField,
-    user_email: emailField,
-    credit_type: creditTypeField(deps.config.CREDIT_TYPES),
-    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }),
-  });
+  const deductBody = deductRequest(deps.config.CREDIT_TYPES);
 
   router.post('/deduct-credits', guards.plugin('credits:write'), guards.idempotent(), async (ctx) => {
     const instance_id = callerInstance(ctx).instance_id;

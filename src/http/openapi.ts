@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import type { Config } from '../config';
+import { adjustCreditsRequest } from './routes/admin-credits';
+import { disableInstanceRequest } from './routes/admin-instances';
+import { packageRequests } from './routes/admin-packages';
+import {
+  adminReplayRequest,
+  broadcastRequest,
+  deadLettersQuery,
+  notificationsQuery,
+} from './routes/admin-webhooks';
+import { generationEventRequest, usageRequest } from './routes/analytics';
+import { createApiKeyRequest } from './routes/api-keys';
+import { creditsQuery, deductRequest } from './routes/credits';
+import { healthResponse } from './routes/health';
+import { updateInstanceRequest } from './routes/instances';
+import { putConfigQuery, putConfigRequest } from './routes/plugin-config';
+import { registerRequest, rotateRequest } from './routes/plugins';
+import {
+  adminPurchasesQuery,
+  checkoutSessionRequest,
+  confirmPaymentRequest,
+  createIntentRequest,
+} from './routes/purchases';
+import { attemptsQuery, createWebhookRequest, enableRequest, replayRequest } from './routes/webhooks';
+
+// The OpenAPI document, made from the same zod schemas that validate the requests, so the two cannot
+// drift. test/http/openapi.test.ts checks that every route the app serves is listed here.
+
+type Security = 'none' | 'plugin' | 'admin' | 'stripe';
+
+interface Operation {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  summary: string;
+  security: Security;
+  scope?: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** Honours Idempotency-Key. */
+  idempotent?: boolean;
+}
+
+export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[] {
+  const types = config.CREDIT_TYPES;
+  const packages = packageRequests(types);
+  const op = (
+    method: Operation['method'],
+    path: string,
+    summary: string,
+    security: Security,
+    extra: Partial<Operation> = {},
+  ): Operation => ({ method, path, summary, security, ...extra });
+  return [
+    op('get', '/health', 'Whether Temporal and MongoDB answer', 'none'),
+    op('get', '/openapi.json', 'This document', 'none'),
+    op('post', '/api/v1/plugins/register', 'Register a plugin instance; credentials are shown once', 'none', {
+      body: registerRequest,
+    }),
+    op('post', '/api/v1/plugins/rotate-credentials', 'Rotate the api token and/or webhook secret', 'plugin', {
+      body: rotateRequest,
+    }),
+    op('get', '/api/v1/instances/{id}', 'The calling instance', 'plugin'),
+    op('put', '/api/v1/instances/{id}', 'Update the calling instance', 'plugin', {
+      body: updateInstanceRequest,
+    }),
+    op('post', '/api/v1/api-keys', 'Create a scoped API key (shown once)', 'plugin', {
+      body: createApiKeyRequest,
+    }),
+    op('get', '/api/v1/api-keys', 'List API keys, masked', 'plugin'),
+    op('delete', '/api/v1/api-keys/{keyId}', 'Revoke an API key', 'plugin'),
+    op('get', '/api/v1/packages', 'Active credit packages', 'none'),
+    op('get', '/api/v1/users/credits', "A user's balances", 'plugin', {
+      scope: 'credits:read',
+      query: creditsQuery,
+    }),
+    op('post', '/api/v1/users/deduct-credits', 'Spend credits (never below zero)', 'plugin', {
+      scope: 'credits:write',
+      body: deductRequest(types),
+      idempotent: true,
+    }),
+    op('post', '/api/v1/analytics/generation', 'Record one generation event', 'plugin', {
+      scope: 'analytics:write',
+      body: generationEventRequest(types),
+    }),
+    op(
+      'post',
+      '/api/v1/analytics/usage',
+      'Record up to 1000 generation events (each stored once)',
+      'plugin',
+      {
+        scope: 'analytics:write',
+        body: usageRequest(types),
+      },
+    ),
+    op('post', '/api/v1/checkout/sessions', 'Start a purchase with a Stripe Checkout Session', 'plugin', {
+      scope: 'payments:write',
+      body: checkoutSessionRequest,
+      idempotent: true,
+    }),
+    op('post', '/api/v1/payments/create-intent', 'Start a purchase with a Stripe PaymentIntent', 'plugin', {
+      scope: 'payments:write',
+      body: createIntentRequest,
+      idempotent: true,
+    }),
+    op('post', '/api/v1/payments/confirm', 'Ask for a PaymentIntent to be checked now', 'plugin', {
+      scope: 'payments:write',
+      body: confirmPaymentRequest,
+    }),
+    op('get', '/api/v1/purchases/{purchaseId}', 'A purchase and its state', 'plugin', {
+      scope: 'payments:read',
+    }),
+    op('post', '/api/v1/stripe/webhook', 'Stripe events (Stripe-Signature over the raw body)', 'stripe'),
+    op('get', '/api/v1/stripe/webhook/health', 'Whether Stripe events can be accepted', 'none'),
+    op('get', '/api/v1/config/{key}', 'Operator-set plugin configuration', 'plugin', {
+      scope: 'config:read',
+    }),
+    op('post', '/api/v1/webhooks', 'Register a webhook endpoint', 'plugin', {
+      scope: 'webhooks:manage',
+      body: createWebhookRequest,
+    }),
+    op('get', '/api/v1/webhooks', 'List webhook endpoints', 'plugin', { scope: 'webhooks:manage' }),
+    op('get', '/api/v1/webhooks/{id}', 'One webhook endpoint', 'plugin', { scope: 'webhooks:manage' }),
+    op('delete', '/api/v1/webhooks/{id}', 'Remove a webhook endpoint', 'plugin', {
+      scope: 'webhooks:manage',
+    }),
+    op('post', '/api/v1/webhooks/{id}/test', 'Send a test event', 'plugin', { scope: 'webhooks:manage' }),
+    op('get', '/api/v1/webhooks/{id}/attempts', 'Delivery attempts log', 'plugin', {
+      scope: 'webhooks:manage',
+      query: attemptsQuery,
+    }),
+    op(
+      'post',
+      '/api/v1/webhooks/{id}/replay',
+      'Replay events or dead letters (dry run lists them)',
+      'plugin',
+      {
+        scope: 'webhooks:manage',
+        body: replayRequest,
+      },
+    ),
+    op(
+      'post',
+      '/api/v1/webhooks/{id}/enable',
+      'Re-enable an endpoint, optionally replaying what it missed',
+      'plugin',
+      {
+        scope: 'webhooks:manage',
+        body: enableRequest,
+      },
+    ),
+    op('get', '/admin/v1/purchases', 'Find purchases', 'admin', { query: adminPurchasesQuery }),
+    op('put', '/admin/v1/config/{key}', 'Set plugin configuration; instances get config_updated', 'admin', {
+      body: putConfigRequest,
+      query: putConfigQuery,
+    }),
+    op('post', '/admin/v1/instances/{id}/disable', 'Disable an instance (plugin_disabled)', 'admin', {
+      body: disableInstanceRequest,
+    }),
+    op('post', '/admin/v1/instances/{id}/enable', 'Enable an instance (plugin_enabled)', 'admin'),
+    op('post', '/admin/v1/credits/adjust', 'Grant or remove credits (credits_updated)', 'admin', {
+      body: adjustCreditsRequest(types),
+      idempotent: true,
+    }),
+    op('get', '/admin/v1/packages', 'All packages', 'admin'),
+    op('post', '/admin/v1/packages', 'Create a package (package_updated)', 'admin', {
+      body: packages.create,
+    }),
+    op('put', '/admin/v1/packages/{id}', 'Edit a package (package_updated)', 'admin', {
+      body: packages.update,
+    }),
+    op('get', '/admin/v1/webhooks/dead-letters', 'Dead-lettered deliveries', 'admin', {
+      query: deadLettersQuery,
+    }),
+    op('post', '/admin/v1/webhooks/replay', 'Replay dead letters or chosen events', 'admin', {
+      body: adminReplayRequest,
+    }),
+    op('post', '/admin/v1/webhooks/broadcast', 'Send an event to all or chosen instances', 'admin', {
+      body: broadcastRequest,
+    }),
+    op('get', '/admin/v1/webhooks/notifications', 'Operator notifications', 'admin', {
+      query: notificationsQuery,
+    }),
+  ];
+}
+
+const errorBody = {
+  type: 'object',
+  required: ['success', 'error', 'message'],
+  properties: { success: { const: false }, error: { type: 'string' }, message: { type: 'string' } },
+};
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+function queryParameters(schema: z.ZodType) {
+  const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
+
+export function openApiDocument(config: Pick<Config, 'CREDIT_TYPES' | 'PUBLIC_BASE_URL'>) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of apiOperations(config)) {
+    const parameters = [
+      ...[...operation.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...(operation.query ? queryParameters(operation.query) : []),
+      ...(operation.security === 'plugin'
+        ? [
+            { name: 'X-Instance-ID', in: 'header', required: true, schema: { type: 'string' } },
+            { name: 'User-Agent', in: 'header', required: true, schema: { type: 'string' } },
+          ]
+        : []),
+      ...(operation.idempotent
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+            },
+          ]
+        : []),
+    ];
+    paths[operation.path] ??= {};
+    paths[operation.path]![operation.method] = {
+      summary: operation.summary,
+      ...(operation.scope ? { description: `Scoped API keys need \`${operation.scope}\`.` } : {}),
+      security:
+        operation.security === 'plugin'
+          ? [{ pluginToken: [] }]
+          : operation.security === 'admin'
+            ? [{ adminToken: [] }]
+            : [],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(operation.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(operation.body) } },
+            },
+          }
+        : {}),
+      responses: {
+        ...(operation.path === '/health'
+          ? {
+              200: {
+                description: 'ok',
+                content: { 'application/json': { schema: jsonSchema(healthResponse) } },
+              },
+            }
+          : { 200: { description: 'success (`success: true`)' } }),
+        default: { description: 'error', content: { 'application/json': { schema: errorBody } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Rakubun credits backend', version: '1' },
+    servers: [{ url: config.PUBLIC_BASE_URL }],
+    components: {
+      securitySchemes: {
+        pluginToken: { type: 'http', scheme: 'bearer', description: 'api_token or a scoped API key' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN' },
+      },
+    },
+    paths,
+  };
+}
