@@ -5,8 +5,8 @@ import type { Logger } from '../src/logger';
 import { stripeGatewayFromConfig } from '../src/stripe/gateway';
 import type { Temporal } from '../src/temporal/client';
 import { createDiagnosticActivities } from './diagnostics';
-import { createLedgerActivities } from './ledger';
-import { type CreditsUpdatedInput, createPurchaseActivities } from './purchases';
+import { type CreditsUpdate, createLedgerActivities } from './ledger';
+import { createPurchaseActivities } from './purchases';
 import { createReconciliationActivities } from './reconciliation';
 import { createWebhookActivities } from './webhooks';
 
@@ -23,19 +23,19 @@ export function createActivities(deps: ActivityDeps) {
   const ledger = ledgerFromConfig(deps);
   const stripe = stripeGatewayFromConfig(deps.config);
   const webhooks = createWebhookActivities(deps);
-  // Runs inside the purchase's notify activity, so the event key below keeps retries to one event.
-  const publishCreditsUpdated = async (update: CreditsUpdatedInput) => {
-    const { instance_id, purchase_id, balances, ...rest } = update;
+  // Keyed by the account's ledger position: however often an activity retries, one event.
+  const publishCreditsUpdated = async (update: CreditsUpdate) => {
+    const { instance_id, balances, ...rest } = update;
     await webhooks.publishWebhookEvent({
       instance_id,
       event: 'credits_updated',
-      data: { ...rest, credits: balances, purchase_id },
-      idempotency_key: `credits_updated:${purchase_id}:${update.ledger_seq}`,
+      data: { ...rest, user_email: update.user_email ?? null, credits: balances },
+      idempotency_key: `credits_updated:${instance_id}:${update.user_id}:${update.ledger_seq}`,
     });
   };
   return {
     ...createDiagnosticActivities(),
-    ...createLedgerActivities({ ledger }),
+    ...createLedgerActivities({ ledger, publishCreditsUpdated }),
     ...webhooks,
     ...createPurchaseActivities({
       db: deps.db,

@@ -3,14 +3,40 @@ import { GrantNotFoundError } from '../src/ledger/errors';
 import type { Ledger } from '../src/ledger/ledger';
 import type { GrantExpiryInput } from '../src/ledger/types';
 
-export function createLedgerActivities(deps: { ledger: Ledger }) {
+/** What a plugin is told when one of its users' balances changed. */
+export interface CreditsUpdate {
+  instance_id: string;
+  user_id: string;
+  user_email?: string;
+  delta: number;
+  reason: string;
+  ledger_seq: number;
+  balances: Record<string, number>;
+  purchase_id?: string;
+}
+
+export function createLedgerActivities(deps: {
+  ledger: Ledger;
+  /** Tells the plugin (credits_updated); keyed by the ledger entry, so retries publish once. */
+  publishCreditsUpdated?: (update: CreditsUpdate) => Promise<void>;
+}) {
   return {
     /** Appends the grant's `expire` entry (once, whatever the retries). */
     async expireGrant(
       input: GrantExpiryInput,
     ): Promise<{ expired: number; transaction_id: string; replayed: boolean }> {
       try {
-        const { entry, replayed } = await deps.ledger.expireGrant(input);
+        const { entry, balances, replayed } = await deps.ledger.expireGrant(input);
+        if (entry.delta !== 0) {
+          await deps.publishCreditsUpdated?.({
+            instance_id: entry.instance_id,
+            user_id: entry.user_id,
+            delta: entry.delta,
+            reason: 'expired',
+            ledger_seq: entry.seq,
+            balances,
+          });
+        }
         return { expired: 0 - entry.delta, transaction_id: entry.transaction_id, replayed };
       } catch (error) {
         if (error instanceof GrantNotFoundError) {

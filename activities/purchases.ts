@@ -7,24 +7,14 @@ import { StripeGatewayError } from '../src/stripe/errors';
 import type { StripeGateway } from '../src/stripe/gateway';
 import type { PaymentIntentSnapshot } from '../src/stripe/types';
 import type { PaymentCheck, PurchaseTerms, PurchaseView } from '../workflows/purchase/definitions';
+import type { CreditsUpdate } from './ledger';
 
 export interface PurchaseActivityDeps {
   db: Db;
   ledger: Ledger;
   /** Undefined when Stripe is not configured: purchases cannot start then, so this is never reached. */
   stripe: StripeGateway | undefined;
-  publishCreditsUpdated(input: CreditsUpdatedInput): Promise<void>;
-}
-
-export interface CreditsUpdatedInput {
-  instance_id: string;
-  user_id: string;
-  user_email: string;
-  delta: number;
-  reason: string;
-  ledger_seq: number;
-  balances: Record<string, number>;
-  purchase_id: string;
+  publishCreditsUpdated(input: CreditsUpdate): Promise<void>;
 }
 
 interface LedgerChange {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { reconcilePaymentsWorkflow } from '../../workflows';
 import { stack } from '../helpers/env';
-import { call } from '../helpers/plugin-client';
+import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
+import { startReceiver } from '../webhooks/receiver';
 import { type PurchaseWorld, startPurchaseWorld, webhookSecret } from './harness';
 
 // End to end: HTTP → Temporal → worker → Stripe sandbox → signed webhooks → ledger. Every test
@@ -25,6 +26,38 @@ describe('purchases end to end', function () {
     assert.ok(done.fulfilled_at);
     assert.equal(await world.balance(purchase.user), before + purchase.credits);
     assert.deepEqual((await world.entries(purchase.purchase_id)).byKind, { purchase: 1 });
+  });
+
+  it('the plugin is told by a signed credits_updated webhook on its site', async () => {
+    const site = await startReceiver();
+    try {
+      const plugin = await registerPlugin(world.api.url, { site_url: site.url });
+      const buyer = asPlugin(world.api.url, plugin);
+      const created = await buyer('POST', '/api/v1/checkout/sessions', {
+        body: {
+          user_id: 77,
+          user_email: 'told@example.jp',
+          credit_type: 'article',
+          package_id: 'pkg_article_10',
+          amount: 750,
+          currency: 'JPY',
+        },
+      });
+      assert.equal(created.status, 201);
+      await world.control(`checkout/sessions/${created.body.session_id}/pay`);
+      const [webhook] = await site.waitFor(1, 30_000, (w) => w.json?.event === 'credits_updated');
+      assert.equal(webhook!.url, '/wp-admin/admin-ajax.php?action=rakubun_webhook');
+      const expected = createHmac('sha256', plugin.webhook_secret).update(webhook!.body).digest('hex');
+      assert.equal(webhook!.headers['x-rakubun-signature'], expected);
+      assert.equal(webhook!.json.instance_id, plugin.instance_id);
+      assert.equal(webhook!.json.data.user_id, '77');
+      assert.equal(webhook!.json.data.delta, 10);
+      assert.equal(webhook!.json.data.reason, 'purchase');
+      assert.equal(webhook!.json.data.credits.article, 10);
+      assert.equal(typeof webhook!.json.data.ledger_seq, 'number');
+    } finally {
+      await site.close();
+    }
   });
 
   it('the price is the package price, never what the client says', async () => {
