@@ -6,6 +6,7 @@ import { stripeGatewayFromConfig } from '../src/stripe/gateway';
 import type { Temporal } from '../src/temporal/client';
 import { createDiagnosticActivities } from './diagnostics';
 import { type CreditsUpdate, createLedgerActivities } from './ledger';
+import { createMaintenanceActivities } from './maintenance';
 import { createPurchaseActivities } from './purchases';
 import { createReconciliationActivities } from './reconciliation';
 import { createWebhookActivities } from './webhooks';
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
       stripe,
       publishCreditsUpdated,
     }),
+    ...createMaintenanceActivities({ db: deps.db, temporal: deps.temporal.client, config: deps.config }),
     ...createReconciliationActivities({
       db: deps.db,
       stripe,

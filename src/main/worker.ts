@@ -4,7 +4,7 @@ import { createLogger } from '../logger';
 import { createMongo } from '../mongo/client';
 import { ensureIndexes } from '../mongo/collections';
 import { createTemporal } from '../temporal/client';
-import { ensureReconciliationSchedule } from '../temporal/schedules';
+import { ensureMaintenanceSchedule, ensureReconciliationSchedule } from '../temporal/schedules';
 import { createWorker, installTemporalRuntime } from '../temporal/worker';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     workflowBundlePath,
     temporal,
   });
+  await ensureMaintenanceSchedule(temporal.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
   if (config.STRIPE_SECRET_KEY) {
     await ensureReconciliationSchedule(temporal.client, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
