@@ -62,6 +62,20 @@ export function findReplayable(db: Db, selection: ReplaySelection): Promise<Webh
   });
 }
 
+/** A replay request as the routes take it (ISO times), narrowed to the caller's scope. */
+export function replaySelection(
+  request: { event_ids?: string[]; since?: string; until?: string; event_types?: WebhookEventType[] },
+  scope: { instance_id?: string; endpoint_id?: string },
+): ReplaySelection {
+  return {
+    ...scope,
+    event_ids: request.event_ids,
+    since: request.since ? new Date(request.since) : undefined,
+    until: request.until ? new Date(request.until) : undefined,
+    event_types: request.event_types,
+  };
+}
+
 export async function replay(
   deps: WebhookPublisherDeps,
   selection: ReplaySelection,

@@ -27,7 +27,7 @@ describe('stripe gateway against the sandbox', () => {
 
   before(async () => {
     env = await startTestSandbox();
-    gateway = createStripeGateway({ secretKey: TEST_SECRET_KEY, apiUrl: env.sandbox.url });
+    gateway = env.gateway;
   });
   after(() => env.stop());
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CheckoutSessionRequest } from '../../src/stripe/gateway';
+import { type CheckoutSessionRequest, createStripeGateway } from '../../src/stripe/gateway';
 import { type StripeSandboxOptions, startStripeSandbox } from '../../src/stripe/sandbox/server';
 
 // A sandbox per suite, and a real HTTP endpoint that records the webhooks the sandbox sends.
@@ -78,6 +78,8 @@ export async function startTestSandbox(options: Partial<StripeSandboxOptions> = 
     sandbox,
     receiver,
     control,
+    /** The real gateway, pointed at this sandbox. */
+    gateway: createStripeGateway({ secretKey: TEST_SECRET_KEY, apiUrl: sandbox.url }),
     async stop() {
       await sandbox.stop();
       await receiver.stop();

@@ -22,7 +22,7 @@ describe('stripe sandbox', () => {
 
   before(async () => {
     env = await startTestSandbox({ asyncSettleMs: 150 });
-    gateway = createStripeGateway({ secretKey: TEST_SECRET_KEY, apiUrl: env.sandbox.url });
+    gateway = env.gateway;
   });
   after(() => env.stop());
   beforeEach(async () => {

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { StripeGatewayError } from '../../src/stripe/errors';
-import { createStripeGateway, type StripeGateway } from '../../src/stripe/gateway';
+import type { StripeGateway } from '../../src/stripe/gateway';
 import { stripeSignatureHeader } from '../../src/stripe/sandbox/signature';
-import {
-  checkoutRequest,
-  startTestSandbox,
-  TEST_SECRET_KEY,
-  TEST_WEBHOOK_SECRET,
-  type TestSandbox,
-} from './helpers';
+import { checkoutRequest, startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from './helpers';
 
 // The sandbox signs like Stripe: the official library's constructEvent accepts what it sends.
 
@@ -19,7 +13,7 @@ describe('stripe webhook signatures', () => {
 
   before(async () => {
     env = await startTestSandbox();
-    gateway = createStripeGateway({ secretKey: TEST_SECRET_KEY, apiUrl: env.sandbox.url });
+    gateway = env.gateway;
   });
   after(() => env.stop());
 

@@ -5,7 +5,7 @@ import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
 import { webhookEventTypes } from '../../webhooks/events';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
-import { maxReplay, replay } from '../../webhooks/replay';
+import { maxReplay, replay, replaySelection } from '../../webhooks/replay';
 import type { AppDeps, AppState } from '../context';
 import type { Guards } from '../guards';
 import { instanceIdField, isoDateField } from '../schemas/common';
@@ -72,13 +72,7 @@ export function adminWebhookRoutes(deps: AppDeps, guards: Guards): Router<AppSta
     const request = parseBody(ctx, adminReplayRequest);
     const report = await replay(
       publisher,
-      {
-        instance_id: request.instance_id,
-        event_ids: request.event_ids,
-        since: request.since ? new Date(request.since) : undefined,
-        until: request.until ? new Date(request.until) : undefined,
-        event_types: request.event_types,
-      },
+      replaySelection(request, { instance_id: request.instance_id }),
       request.dry_run ?? false,
     );
     ctx.state.log.info({ found: report.found, dry_run: report.dry_run }, 'webhook replay');

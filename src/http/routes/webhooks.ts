@@ -15,7 +15,13 @@ import {
 import { findEvent, webhookEventTypes } from '../../webhooks/events';
 import { endpointUrlProblem } from '../../webhooks/ip-policy';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
-import { findReplayable, replay, replayDeliveries, replayEventToEndpoint } from '../../webhooks/replay';
+import {
+  findReplayable,
+  replay,
+  replayDeliveries,
+  replayEventToEndpoint,
+  replaySelection,
+} from '../../webhooks/replay';
 import { oneShotSchedule } from '../../webhooks/retry-schedule';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -191,13 +197,10 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     }
     const report = await replay(
       publisher,
-      {
-        instance_id: endpoint.instance_id,
-        endpoint_id: endpoint.endpoint_id,
-        since: request.since ? new Date(request.since) : undefined,
-        until: request.until ? new Date(request.until) : undefined,
-        event_types: request.event_types,
-      },
+      replaySelection(
+        { since: request.since, until: request.until, event_types: request.event_types },
+        { instance_id: endpoint.instance_id, endpoint_id: endpoint.endpoint_id },
+      ),
       dryRun,
     );
     ctx.body = { success: true, ...report };
