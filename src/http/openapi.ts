@@ -39,6 +39,8 @@ interface Operation {
   query?: z.ZodType;
   /** Honours Idempotency-Key. */
   idempotent?: boolean;
+  /** The success body (`success: true` and the fields the plugin reads); tests check real answers. */
+  response?: z.ZodType;
 }
 
 export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[] {
@@ -52,7 +54,7 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
     extra: Partial<Operation> = {},
   ): Operation => ({ method, path, summary, security, ...extra });
   return [
-    op('get', '/health', 'Whether Temporal and MongoDB answer', 'none'),
+    op('get', '/health', 'Whether Temporal and MongoDB answer', 'none', { response: healthResponse }),
     op('get', '/openapi.json', 'This document', 'none'),
     op('post', '/api/v1/plugins/register', 'Register a plugin instance; credentials are shown once', 'none', {
       body: registerRequest,
@@ -191,6 +193,8 @@ const errorBody = {
 };
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const responseSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 
 function queryParameters(schema: z.ZodType) {
   const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
@@ -250,14 +254,12 @@ export function openApiDocument(config: Pick<Config, 'CREDIT_TYPES' | 'PUBLIC_BA
           }
         : {}),
       responses: {
-        ...(operation.path === '/health'
-          ? {
-              200: {
-                description: 'ok',
-                content: { 'application/json': { schema: jsonSchema(healthResponse) } },
-              },
-            }
-          : { 200: { description: 'success (`success: true`)' } }),
+        200: {
+          description: 'success (`success: true`)',
+          ...(operation.response
+            ? { content: { 'application/json': { schema: responseSchema(operation.response) } } }
+            : {}),
+        },
         default: { description: 'error', content: { 'application/json': { schema: errorBody } } },
       },
     };
