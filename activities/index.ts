@@ -4,6 +4,7 @@ import { ledgerFromConfig } from '../src/ledger/from-config';
 import type { Logger } from '../src/logger';
 import { stripeGatewayFromConfig } from '../src/stripe/gateway';
 import type { Temporal } from '../src/temporal/client';
+import { creditsUpdatedEvent } from '../src/webhooks/credits-updated';
 import { createDiagnosticActivities } from './diagnostics';
 import { type CreditsUpdate, createLedgerActivities } from './ledger';
 import { createMaintenanceActivities } from './maintenance';
@@ -24,15 +25,16 @@ export function createActivities(deps: ActivityDeps) {
   const ledger = ledgerFromConfig(deps);
   const stripe = stripeGatewayFromConfig(deps.config);
   const webhooks = createWebhookActivities(deps);
-  // Keyed by the account's ledger position: however often an activity retries, one event.
   const publishCreditsUpdated = async (update: CreditsUpdate) => {
-    const { instance_id, balances, ...rest } = update;
-    await webhooks.publishWebhookEvent({
-      instance_id,
-      event: 'credits_updated',
-      data: { ...rest, user_email: update.user_email ?? null, credits: balances },
-      idempotency_key: `credits_updated:${instance_id}:${update.user_id}:${update.ledger_seq}`,
-    });
+    const event = creditsUpdatedEvent(update);
+    if (!event) {
+      deps.logger.warn(
+        { instance_id: update.instance_id, user_id: update.user_id, ledger_seq: update.ledger_seq },
+        'credits_updated not sent: no email is known for this user',
+      );
+      return;
+    }
+    await webhooks.publishWebhookEvent(event);
   };
   return {
     ...createDiagnosticActivities(),

@@ -2,18 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { GrantNotFoundError } from '../src/ledger/errors';
 import type { Ledger } from '../src/ledger/ledger';
 import type { GrantExpiryInput } from '../src/ledger/types';
+import type { CreditsUpdate } from '../src/webhooks/credits-updated';
 
-/** What a plugin is told when one of its users' balances changed. */
-export interface CreditsUpdate {
-  instance_id: string;
-  user_id: string;
-  user_email?: string;
-  delta: number;
-  reason: string;
-  ledger_seq: number;
-  balances: Record<string, number>;
-  purchase_id?: string;
-}
+export type { CreditsUpdate };
 
 export function createLedgerActivities(deps: {
   ledger: Ledger;
@@ -31,6 +22,7 @@ export function createLedgerActivities(deps: {
           await deps.publishCreditsUpdated?.({
             instance_id: entry.instance_id,
             user_id: entry.user_id,
+            user_email: await deps.ledger.userEmail(entry.account_id),
             delta: entry.delta,
             reason: 'expired',
             ledger_seq: entry.seq,

@@ -226,6 +226,12 @@ export function createLedger(options: LedgerOptions) {
   return {
     creditTypes: options.creditTypes,
 
+    /** The email last seen for an account (webhooks name the user by it), if any. */
+    async userEmail(accountId: string): Promise<string | undefined> {
+      const account = await store.accounts.findOne({ _id: accountId }, { projection: { user_email: 1 } });
+      return account?.user_email;
+    },
+
     /** The exact balances now (GET credits): one cache read plus a point read that finds no newer entry. */
     async balances(ref: AccountRef): Promise<AccountHead> {
       return (await rollForward(store, await open(ref))).head;

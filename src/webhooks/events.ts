@@ -10,7 +10,8 @@ export const webhookEventTypes = [
   'package_updated',
   'plugin_disabled',
   'plugin_enabled',
-  'test',
+  // The plugin's handler knows this name only (any other is answered 400).
+  'test_webhook',
 ] as const;
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -42,11 +43,15 @@ export function newEventId(instanceId: string, idempotencyKey?: string): string 
   return `evt_${digest.slice(0, 32)}`;
 }
 
-/** The body as the contract defines it: `{"id","event","created_at","instance_id","data"}`. */
+/**
+ * The body as the contract defines it: `{"id","event","timestamp","created_at","instance_id","data"}`
+ * (`timestamp` is the name the plugin's original dashboard used; both are the event's creation time).
+ */
 export function eventBody(event: Omit<WebhookEventDoc, 'body'>): string {
   return JSON.stringify({
     id: event.event_id,
     event: event.event_type,
+    timestamp: event.created_at.toISOString(),
     created_at: event.created_at.toISOString(),
     instance_id: event.instance_id,
     data: event.data,

@@ -39,12 +39,14 @@ describe('HTTP: /api/v1/users credits', () => {
       },
     );
     assert.equal(response.status, 200);
-    assert.deepEqual(response.body, {
+    const { last_updated: lastUpdated, ...rest } = response.body;
+    assert.deepEqual(rest, {
       success: true,
       user_id: '42',
       user_email: 'wp@example.com',
-      credits: { article: 2, image: 0, rewrite: 0 },
+      credits: { article_credits: 2, image_credits: 0, rewrite_credits: 0 },
     });
+    assert.ok(!Number.isNaN(Date.parse(lastUpdated)));
   });
 
   it('needs a calling instance (401) and names every bad field (400)', async () => {
@@ -74,7 +76,7 @@ describe('HTTP: /api/v1/users credits', () => {
     assert.equal(spent.status, 200);
     assert.equal(spent.body.success, true);
     assert.match(spent.body.transaction_id, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(spent.body.credits, { article: 2, image: 1, rewrite: 0 });
+    assert.deepEqual(spent.body.remaining_credits, { article_credits: 2, image_credits: 1, rewrite_credits: 0 });
 
     const short = await call(api.url, 'POST', '/api/v1/users/deduct-credits', {
       instance,
@@ -82,7 +84,27 @@ describe('HTTP: /api/v1/users credits', () => {
     });
     assert.equal(short.status, 402);
     assert.equal(short.body.error, 'insufficient_credits');
-    assert.deepEqual(short.body.credits, { article: 2, image: 1, rewrite: 0 });
+    assert.deepEqual(short.body.remaining_credits, { article_credits: 2, image_credits: 1, rewrite_credits: 0 });
+  });
+
+  it('a 402 under an Idempotency-Key is replayed, even after a top-up (the key is spent)', async () => {
+    const instance = freshInstance();
+    const send = () =>
+      call(api.url, 'POST', '/api/v1/users/deduct-credits', {
+        instance,
+        headers: { 'Idempotency-Key': 'short-1' },
+        body: { ...user, credit_type: 'image', amount: 5 },
+      });
+    const refused = await send();
+    assert.equal(refused.status, 402, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'insufficient_credits');
+    await grant(instance, 'image', 10);
+    const retried = await send();
+    assert.equal(retried.status, 402, JSON.stringify(retried.body));
+    assert.equal(retried.headers.get('Idempotent-Replayed'), 'true');
+    assert.deepEqual(retried.body, refused.body);
+    const balance = await call(api.url, 'GET', '/api/v1/users/credits?user_id=42', { instance });
+    assert.equal(balance.body.credits.image_credits, 10);
   });
 
   it('honours Idempotency-Key: replay with the first answer, 409 for a different body', async () => {
@@ -120,7 +142,7 @@ describe('HTTP: /api/v1/users credits', () => {
     assert.notEqual(theirs.body.transaction_id, first.body.transaction_id);
 
     const balance = await call(api.url, 'GET', '/api/v1/users/credits?user_id=42', { instance });
-    assert.equal(balance.body.credits.rewrite, 3);
+    assert.equal(balance.body.credits.rewrite_credits, 3);
   });
 
   it('200 parallel HTTP deductions of 1 against 100 credits: 100 succeed, 100 are 402, balance 0', async () => {
@@ -142,6 +164,6 @@ describe('HTTP: /api/v1/users credits', () => {
       100,
     );
     const balance = await call(api.url, 'GET', '/api/v1/users/credits?user_id=42', { instance });
-    assert.equal(balance.body.credits.article, 0);
+    assert.equal(balance.body.credits.article_credits, 0);
   });
 });

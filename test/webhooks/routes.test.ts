@@ -173,7 +173,7 @@ describe('webhook endpoints API', function () {
       assert.equal(ok.body.delivered, true);
       assert.equal(ok.body.attempt.status_code, 200);
       const received = site.received.find((w) => w.json?.id === ok.body.event_id);
-      assert.equal(received?.json.event, 'test');
+      assert.equal(received?.json.event, 'test_webhook');
 
       const endpoint = await as('POST', '/api/v1/webhooks', { body: { url: `${failing.url}/down` } });
       const id = endpoint.body.endpoint.id;

@@ -1,8 +1,7 @@
 import type { Middleware } from 'koa';
-import { ZodError } from 'zod';
 import type { AppState } from '../context';
-import { domainToApiError } from '../domain-errors';
-import { ApiError, invalidRequest } from '../errors';
+import { errorBody, toApiError } from '../error-map';
+import { ApiError } from '../errors';
 
 /**
  * The one place where errors become responses. Known errors keep their status and code; anything
@@ -19,14 +18,14 @@ export function errorHandler(): Middleware<AppState> {
         throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (caught) {
-      const error =
-        caught instanceof ZodError ? invalidRequest(caught.issues) : (domainToApiError(caught) ?? caught);
-      if (error instanceof ApiError) {
-        ctx.status = error.status;
-        for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
-        ctx.body = { success: false, error: error.code, message: error.message, ...error.extra };
+      const known = toApiError(caught);
+      if (known) {
+        ctx.status = known.status;
+        for (const [name, value] of Object.entries(known.headers)) ctx.set(name, value);
+        ctx.body = errorBody(known);
         return;
       }
+      const error = caught;
       const status = (error as { status?: unknown }).status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         // Errors raised by Koa itself for a bad request (e.g. a malformed header).

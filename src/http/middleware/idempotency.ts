@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import { collectionNames } from '../../mongo/collections';
 import { isDuplicateKeyError } from '../../mongo/errors';
 import type { AppState } from '../context';
+import { errorBody, toApiError } from '../error-map';
 import { ApiError } from '../errors';
 
 interface IdempotencyRecord {
@@ -88,18 +89,13 @@ export function idempotency(db: Db): Middleware<AppState> {
     try {
       await next();
     } catch (error) {
-      // 4xx answers are part of the record (the same request would get them again); on a 5xx or a
-      // crash the key is released so that the client's retry runs the request again.
-      if (error instanceof ApiError && error.status < 500) {
+      // 4xx answers (a 402 included) are part of the record: the same request gets them again. On a
+      // 5xx or a crash the key is released so that the client's retry runs the request again.
+      const known = toApiError(error);
+      if (known && known.status < 500) {
         await records.updateOne(
           { instance_id: instanceId, key },
-          {
-            $set: {
-              state: 'done',
-              response_status: error.status,
-              response_body: { success: false, error: error.code, message: error.message, ...error.extra },
-            },
-          },
+          { $set: { state: 'done', response_status: known.status, response_body: errorBody(known) } },
         );
       } else {
         await records.deleteOne({ instance_id: instanceId, key, state: 'in_progress' });

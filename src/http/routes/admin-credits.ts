@@ -1,8 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { creditFields } from '../../ledger/credit-fields';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
 import { findInstance } from '../../tenancy/instances';
+import { creditsUpdatedEvent } from '../../webhooks/credits-updated';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -67,23 +69,24 @@ export function adminCreditRoutes(
     markReplayed(ctx, result.replayed);
     // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
     try {
-      await publishEvent(webhookPublisher(deps), {
+      const event = creditsUpdatedEvent({
         instance_id: body.instance_id,
-        event: 'credits_updated',
-        idempotency_key: `ledger:${result.entry._id}`,
-        data: {
-          user_id: result.entry.user_id,
-          user_email: body.user_email,
-          credits: result.balances,
-          delta: result.entry.delta,
-          reason: body.reason,
-          ledger_seq: result.entry.seq,
-        },
+        user_id: result.entry.user_id,
+        user_email: body.user_email,
+        balances: result.balances,
+        delta: result.entry.delta,
+        reason: body.reason,
+        ledger_seq: result.entry.seq,
       });
+      if (event) await publishEvent(webhookPublisher(deps), event);
     } catch (error) {
       ctx.state.log.error({ err: error }, 'could not publish credits_updated for an adjustment');
     }
-    ctx.body = { success: true, transaction_id: result.entry.transaction_id, credits: result.balances };
+    ctx.body = {
+      success: true,
+      transaction_id: result.entry.transaction_id,
+      credits: creditFields(result.balances),
+    };
   });
 
   return router;

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { creditFields, creditFieldsSchema } from '../../ledger/credit-fields';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
 import { type AppDeps, type AppState, callerInstance } from '../context';
@@ -13,12 +14,30 @@ export const creditsQuery = z.object({
   user_email: emailField.optional(),
 });
 
+/** `get_user_credits()` reads `success` and `credits.<type>_credits`. */
+export const creditsResponse = (creditTypes: readonly string[]) =>
+  z.object({
+    success: z.literal(true),
+    user_id: z.string(),
+    user_email: z.string().nullable(),
+    credits: creditFieldsSchema(creditTypes),
+    last_updated: z.iso.datetime().describe('When these balances were read; they are exact at that time'),
+  });
+
 export const deductRequest = (creditTypes: readonly string[]) =>
   z.object({
     user_id: userIdField,
     user_email: emailField,
     credit_type: creditTypeField(creditTypes),
-    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }),
+    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }).default(1),
+  });
+
+/** `deduct_credits()` reads `success`, `remaining_credits` and `transaction_id`. */
+export const deductResponse = (creditTypes: readonly string[]) =>
+  z.object({
+    success: z.literal(true),
+    transaction_id: z.string(),
+    remaining_credits: creditFieldsSchema(creditTypes),
   });
 
 /** A plugin's users' balances and spending: `/api/v1/users/*`, always within the calling instance. */
@@ -36,7 +55,8 @@ export function creditRoutes(
       success: true,
       user_id: query.user_id,
       user_email: query.user_email ?? null,
-      credits: head.balances,
+      credits: creditFields(head.balances),
+      last_updated: new Date().toISOString(),
     };
   });
 
@@ -58,7 +78,11 @@ export function creditRoutes(
       ...(key ? { idempotency_key: `deduct:${key}`, request_hash } : {}),
     });
     markReplayed(ctx, result.replayed);
-    ctx.body = { success: true, transaction_id: result.entry.transaction_id, credits: result.balances };
+    ctx.body = {
+      success: true,
+      transaction_id: result.entry.transaction_id,
+      remaining_credits: creditFields(result.balances),
+    };
   });
 
   return router;

@@ -137,7 +137,7 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     }
     const published = await publishEvent(publisher, {
       instance_id: endpoint.instance_id,
-      event: 'test',
+      event: 'test_webhook',
       data: { message: 'Test webhook from Rakubun', endpoint_id: endpoint.endpoint_id },
       endpoint_ids: [endpoint.endpoint_id],
       schedule: oneShotSchedule,
