@@ -77,11 +77,17 @@ export const configSchema = z.object({
 
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Handed to plugins by `GET /api/v1/config/stripe` (not a secret). */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_/, { message: 'expected a Stripe publishable key (pk_test_... or pk_live_...)' })
+    .optional(),
   STRIPE_API_URL: url.optional(),
 
   PUBLIC_BASE_URL: url.default('http://localhost:3000'),
   ADMIN_API_TOKEN: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
-  ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/']),
+  // WordPress/: the plugin's checkout calls go through wp_remote_post with WordPress's default User-Agent.
+  ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/', 'WordPress/']),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
   REGISTRATION_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
@@ -100,6 +106,8 @@ export const configSchema = z.object({
   TRUST_PROXY: booleanFlag.default(false),
   /** How often the reconciliation schedule asks Stripe for paid payments we have not fulfilled. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(300),
+  /** How long `checkout/verify` and `payments/confirm` wait for the workflow's read of Stripe. */
+  PAYMENT_VERIFY_WAIT_MS: positiveInt.default(5000),
   CREDIT_TYPES: csv.default(['article', 'image', 'rewrite']),
   WELCOME_CREDITS: creditAmounts.default({}),
   WELCOME_CREDITS_EXPIRE_DAYS: positiveInt.optional(),

@@ -14,6 +14,7 @@ import { adminPackageRoutes } from './routes/admin-packages';
 import { adminWebhookRoutes } from './routes/admin-webhooks';
 import { analyticsRoutes } from './routes/analytics';
 import { apiKeyRoutes } from './routes/api-keys';
+import { authDebugRoutes } from './routes/auth-debug';
 import { creditRoutes } from './routes/credits';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
@@ -34,10 +35,11 @@ export function appRouters(deps: AppDeps): Router<AppState>[] {
   return [
     healthRoutes(deps),
     openApiRoutes(deps),
+    authDebugRoutes(deps, guards),
     pluginRoutes(deps, guards),
     instanceRoutes(deps, guards),
     apiKeyRoutes(deps, guards),
-    packageRoutes({ packages }),
+    packageRoutes({ packages, creditTypes: deps.config.CREDIT_TYPES }),
     creditRoutes({ ...deps, ledger }, guards),
     analyticsRoutes(deps, guards),
     purchaseRoutes(deps, guards),

@@ -9,18 +9,37 @@ import {
   deadLettersQuery,
   notificationsQuery,
 } from './routes/admin-webhooks';
-import { generationEventRequest, usageRequest } from './routes/analytics';
+import { generationEventRequest, generationResponse, usageRequest, usageResponse } from './routes/analytics';
 import { createApiKeyRequest } from './routes/api-keys';
-import { creditsQuery, deductRequest } from './routes/credits';
+import { authDebugResponse } from './routes/auth-debug';
+import { creditsQuery, creditsResponse, deductRequest, deductResponse } from './routes/credits';
 import { healthResponse } from './routes/health';
-import { updateInstanceRequest } from './routes/instances';
-import { putConfigQuery, putConfigRequest } from './routes/plugin-config';
-import { registerRequest, rotateRequest } from './routes/plugins';
+import { instanceResponse, updateInstanceRequest } from './routes/instances';
+import { packagesResponse } from './routes/packages';
+import { putConfigQuery, putConfigRequest, stripeConfigResponse } from './routes/plugin-config';
+import { registerRequest, registerResponse, rotateRequest, rotateResponse } from './routes/plugins';
+import {
+  adminProviderQuery,
+  adminProviderResponse,
+  adminPutProviderRequest,
+  adminPutProviderResponse,
+  openAiConfigResponse,
+  providerConfigResponse,
+  providerQuery,
+  providersResponse,
+  putProviderRequest,
+  putProviderResponse,
+  taskConfigResponse,
+} from './routes/provider-config';
 import {
   adminPurchasesQuery,
   checkoutSessionRequest,
+  checkoutSessionResponse,
   confirmPaymentRequest,
   createIntentRequest,
+  createIntentResponse,
+  verifiedPurchaseResponse,
+  verifyCheckoutRequest,
 } from './routes/purchases';
 import { attemptsQuery, createWebhookRequest, enableRequest, replayRequest } from './routes/webhooks';
 
@@ -56,64 +75,118 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
   return [
     op('get', '/health', 'Whether Temporal and MongoDB answer', 'none', { response: healthResponse }),
     op('get', '/openapi.json', 'This document', 'none'),
+    op('get', '/api/v1/auth/debug', 'Which auth headers arrived and whether they are valid', 'none', {
+      response: authDebugResponse,
+    }),
     op('post', '/api/v1/plugins/register', 'Register a plugin instance; credentials are shown once', 'none', {
       body: registerRequest,
+      response: registerResponse,
     }),
     op('post', '/api/v1/plugins/rotate-credentials', 'Rotate the api token and/or webhook secret', 'plugin', {
       body: rotateRequest,
+      response: rotateResponse,
     }),
-    op('get', '/api/v1/instances/{id}', 'The calling instance', 'plugin'),
-    op('put', '/api/v1/instances/{id}', 'Update the calling instance', 'plugin', {
+    op('get', '/api/v1/instances/{id}', 'The calling instance and its profile', 'plugin', {
+      response: instanceResponse,
+    }),
+    op('put', '/api/v1/instances/{id}', 'Update the calling instance profile', 'plugin', {
       body: updateInstanceRequest,
+      response: instanceResponse,
     }),
     op('post', '/api/v1/api-keys', 'Create a scoped API key (shown once)', 'plugin', {
       body: createApiKeyRequest,
     }),
     op('get', '/api/v1/api-keys', 'List API keys, masked', 'plugin'),
     op('delete', '/api/v1/api-keys/{keyId}', 'Revoke an API key', 'plugin'),
-    op('get', '/api/v1/packages', 'Active credit packages', 'none'),
+    op('get', '/api/v1/packages', 'Active credit packages, grouped by credit type', 'none', {
+      response: packagesResponse(types),
+    }),
     op('get', '/api/v1/users/credits', "A user's balances", 'plugin', {
       scope: 'credits:read',
       query: creditsQuery,
+      response: creditsResponse(types),
     }),
     op('post', '/api/v1/users/deduct-credits', 'Spend credits (never below zero)', 'plugin', {
       scope: 'credits:write',
       body: deductRequest(types),
       idempotent: true,
+      response: deductResponse(types),
     }),
-    op('post', '/api/v1/analytics/generation', 'Record one generation event', 'plugin', {
+    op('post', '/api/v1/analytics/generation', 'Record one generation (log_generation)', 'plugin', {
       scope: 'analytics:write',
       body: generationEventRequest(types),
+      response: generationResponse,
     }),
     op(
       'post',
       '/api/v1/analytics/usage',
-      'Record up to 1000 generation events (each stored once)',
+      "The plugin's hourly sync, or up to 1000 events (each row stored once)",
       'plugin',
       {
         scope: 'analytics:write',
         body: usageRequest(types),
+        response: usageResponse,
       },
     ),
     op('post', '/api/v1/checkout/sessions', 'Start a purchase with a Stripe Checkout Session', 'plugin', {
       scope: 'payments:write',
       body: checkoutSessionRequest,
       idempotent: true,
+      response: checkoutSessionResponse,
     }),
+    op(
+      'post',
+      '/api/v1/checkout/verify',
+      'The buyer is back from Checkout: have Stripe read now; 402 unpaid, 202 still processing',
+      'plugin',
+      { scope: 'payments:write', body: verifyCheckoutRequest, response: verifiedPurchaseResponse(types) },
+    ),
     op('post', '/api/v1/payments/create-intent', 'Start a purchase with a Stripe PaymentIntent', 'plugin', {
       scope: 'payments:write',
       body: createIntentRequest,
       idempotent: true,
+      response: createIntentResponse,
     }),
-    op('post', '/api/v1/payments/confirm', 'Ask for a PaymentIntent to be checked now', 'plugin', {
-      scope: 'payments:write',
-      body: confirmPaymentRequest,
-    }),
+    op(
+      'post',
+      '/api/v1/payments/confirm',
+      'Have a PaymentIntent read from Stripe now; 402 unpaid, 202 still processing',
+      'plugin',
+      { scope: 'payments:write', body: confirmPaymentRequest, response: verifiedPurchaseResponse(types) },
+    ),
     op('get', '/api/v1/purchases/{purchaseId}', 'A purchase and its state', 'plugin', {
       scope: 'payments:read',
     }),
     op('post', '/api/v1/stripe/webhook', 'Stripe events (Stripe-Signature over the raw body)', 'stripe'),
     op('get', '/api/v1/stripe/webhook/health', 'Whether Stripe events can be accepted', 'none'),
+    op('get', '/api/v1/config/provider', 'AI provider settings for this instance', 'plugin', {
+      scope: 'config:read',
+      query: providerQuery,
+      response: providerConfigResponse,
+    }),
+    op('put', '/api/v1/config/provider', 'Save AI provider settings for this instance', 'plugin', {
+      body: putProviderRequest,
+      response: putProviderResponse,
+    }),
+    op('get', '/api/v1/config/providers', 'Known AI providers and those this instance can use', 'plugin', {
+      scope: 'config:read',
+      response: providersResponse,
+    }),
+    op('get', '/api/v1/config/openai', 'OpenAI settings (deprecated: use /config/provider)', 'plugin', {
+      scope: 'config:read',
+      response: openAiConfigResponse,
+    }),
+    ...(['article', 'image', 'rewrite'] as const).map((task) =>
+      op('get', `/api/v1/config/${task}`, `AI settings for ${task} generation`, 'plugin', {
+        scope: 'config:read',
+        query: providerQuery,
+        response: taskConfigResponse,
+      }),
+    ),
+    op('get', '/api/v1/config/stripe', 'The Stripe publishable key', 'plugin', {
+      scope: 'config:read',
+      response: stripeConfigResponse,
+    }),
     op('get', '/api/v1/config/{key}', 'Operator-set plugin configuration', 'plugin', {
       scope: 'config:read',
     }),
@@ -152,6 +225,14 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
       },
     ),
     op('get', '/admin/v1/purchases', 'Find purchases', 'admin', { query: adminPurchasesQuery }),
+    op('get', '/admin/v1/config/provider', 'AI provider settings (keys masked)', 'admin', {
+      query: adminProviderQuery,
+      response: adminProviderResponse,
+    }),
+    op('put', '/admin/v1/config/provider', 'Set AI provider settings (config_updated)', 'admin', {
+      body: adminPutProviderRequest,
+      response: adminPutProviderResponse,
+    }),
     op('put', '/admin/v1/config/{key}', 'Set plugin configuration; instances get config_updated', 'admin', {
       body: putConfigRequest,
       query: putConfigQuery,

@@ -17,8 +17,27 @@ export interface PackageDocument extends Omit<CreditPackage, 'id'> {
   updated_at: Date;
 }
 
-/** What plugins see (`GET /api/v1/packages`): the contract's fields, nothing operator-only. */
+/**
+ * What plugins see (`GET /api/v1/packages`, `package_updated`): the plugin's field names, the price
+ * an integer in the currency's minor unit, nothing operator-only. `id` repeats `package_id` because
+ * the plugin's PaymentIntent handler matches on either.
+ */
 export function publicPackage(pkg: CreditPackage) {
-  const { id, name, credit_type, credits, bonus_credits, price, active } = pkg;
-  return { id, name, credit_type, credits, bonus_credits, price, active };
+  return {
+    package_id: pkg.id,
+    id: pkg.id,
+    name: pkg.name,
+    credit_type: pkg.credit_type,
+    credits: pkg.credits,
+    bonus_credits: pkg.bonus_credits,
+    total_credits: pkg.credits + pkg.bonus_credits,
+    price: pkg.price.amount,
+    currency: pkg.price.currency.toUpperCase(),
+    active: pkg.active,
+  };
 }
+
+export type PublicPackage = ReturnType<typeof publicPackage>;
+
+/** The group a credit type's packages are listed under: `article` → `articles`. */
+export const packageGroupName = (creditType: string) => `${creditType}s`;

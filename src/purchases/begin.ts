@@ -7,6 +7,7 @@ import { ApiError } from '../http/errors';
 import { packageStore } from '../packages/store';
 import type { StripeGateway } from '../stripe/gateway';
 import type { InstanceDoc } from '../tenancy/instances';
+import { checkoutCancelUrl, checkoutSuccessUrl } from './redirects';
 import { attachStripeObject, findPurchase, insertPurchase, type PurchaseDoc } from './store';
 import { startPurchaseWorkflow } from './workflow-client';
 
@@ -114,8 +115,8 @@ export async function beginPurchase(
       amount: stored.amount,
       currency: stored.currency,
       productName: pack.name,
-      successUrl: request.return_url ?? instance.site_url,
-      cancelUrl: request.cancel_url ?? instance.site_url,
+      successUrl: checkoutSuccessUrl(instance.site_url, request.return_url),
+      cancelUrl: checkoutCancelUrl(instance.site_url, request.cancel_url),
       customerEmail: request.user_email,
       metadata,
       expiresAt: new Date(stored.pay_by),

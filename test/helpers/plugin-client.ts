@@ -80,7 +80,8 @@ export async function registerPlugin(
       ...overrides,
     },
   });
-  if (result.status !== 201)
+  // Every plugin-facing success is 200, registration included (api-contract.md).
+  if (result.status !== 200 || result.body?.success !== true)
     throw new Error(`registration failed: ${result.status} ${JSON.stringify(result.body)}`);
   issuedSecrets.push(result.body.api_token, result.body.webhook_secret);
   return result.body as Credentials;

@@ -127,7 +127,7 @@ describe('grant expiry', () => {
         instance,
         body: { user_id: 11, user_email: 'e@example.com', credit_type: 'image', amount: 1 },
       });
-      assert.deepEqual(spent.body.credits, { article: 0, image: 5, rewrite: 0 });
+      assert.deepEqual(spent.body.remaining_credits, { article_credits: 0, image_credits: 5, rewrite_credits: 0 });
 
       // A retried grant finds the timer already there rather than starting a second one.
       const retried = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
@@ -151,7 +151,7 @@ describe('grant expiry', () => {
       assert.equal(outcome.replayed, false);
 
       const balance = await call(api.url, 'GET', '/api/v1/users/credits?user_id=11', { instance });
-      assert.deepEqual(balance.body.credits, { article: 0, image: 0, rewrite: 0 });
+      assert.deepEqual(balance.body.credits, { article_credits: 0, image_credits: 0, rewrite_credits: 0 });
     } finally {
       await api.stop();
       await worker.stop();

@@ -42,7 +42,7 @@ describe('HTTP: /admin/v1 credits and packages', () => {
       body: adjustment(instance, 5),
     });
     assert.equal(up.status, 200);
-    assert.deepEqual(up.body.credits, { article: 5, image: 0, rewrite: 0 });
+    assert.deepEqual(up.body.credits, { article_credits: 5, image_credits: 0, rewrite_credits: 0 });
     const replay = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
       admin: true,
       headers: { 'Idempotency-Key': `ticket-${instance}` },
@@ -55,14 +55,14 @@ describe('HTTP: /admin/v1 credits and packages', () => {
       admin: true,
       body: adjustment(instance, -3),
     });
-    assert.deepEqual(down.body.credits, { article: 2, image: 0, rewrite: 0 });
+    assert.deepEqual(down.body.credits, { article_credits: 2, image_credits: 0, rewrite_credits: 0 });
     const tooFar = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
       admin: true,
       body: adjustment(instance, -3),
     });
     assert.equal(tooFar.status, 402);
     assert.equal(tooFar.body.error, 'insufficient_credits');
-    assert.deepEqual(tooFar.body.credits, { article: 2, image: 0, rewrite: 0 });
+    assert.deepEqual(tooFar.body.remaining_credits, { article_credits: 2, image_credits: 0, rewrite_credits: 0 });
   });
 
   it('validates adjustments: non-zero delta, expiry only on grants and in the future', async () => {
@@ -124,24 +124,30 @@ describe('HTTP: /admin/v1 credits and packages', () => {
 
     const publicList = await call(api.url, 'GET', '/api/v1/packages');
     assert.equal(publicList.status, 200);
-    const mine = publicList.body.packages.find((pkg: { id: string }) => pkg.id === id);
+    const mine = publicList.body.packages.packages.find((pkg: { id: string }) => pkg.id === id);
     assert.deepEqual(Object.keys(mine).sort(), [
       'active',
       'bonus_credits',
       'credit_type',
       'credits',
+      'currency',
       'id',
       'name',
+      'package_id',
       'price',
+      'total_credits',
     ]);
-    const article10 = publicList.body.packages.find((pkg: { id: string }) => pkg.id === 'pkg_article_10');
-    assert.deepEqual(article10.price, { amount: 750, currency: 'JPY' });
+    const article10 = publicList.body.packages.articles.find(
+      (pkg: { id: string }) => pkg.id === 'pkg_article_10',
+    );
+    assert.equal(article10.price, 750);
+    assert.equal(article10.currency, 'JPY');
     for (const type of ['article', 'image', 'rewrite']) {
       for (const currency of ['JPY', 'USD']) {
         assert.ok(
-          publicList.body.packages.some(
-            (pkg: { credit_type: string; price: { currency: string } }) =>
-              pkg.credit_type === type && pkg.price.currency === currency,
+          publicList.body.packages[`${type}s`].some(
+            (pkg: { credit_type: string; currency: string }) =>
+              pkg.credit_type === type && pkg.currency === currency,
           ),
           `${type} in ${currency}`,
         );
@@ -150,7 +156,7 @@ describe('HTTP: /admin/v1 credits and packages', () => {
 
     await call(api.url, 'PUT', `/admin/v1/packages/${id}`, { admin: true, body: { active: false } });
     const afterDisable = await call(api.url, 'GET', '/api/v1/packages');
-    assert.ok(!afterDisable.body.packages.some((pkg: { id: string }) => pkg.id === id));
+    assert.ok(!afterDisable.body.packages.packages.some((pkg: { id: string }) => pkg.id === id));
     const adminList = await call(api.url, 'GET', '/admin/v1/packages', { admin: true });
     assert.equal(adminList.body.packages.find((pkg: { id: string }) => pkg.id === id).active, false);
   });

@@ -60,18 +60,18 @@ export async function startPurchaseWorld(
 
     async buy(packageId = 'pkg_article_10', user = { id: randomUUID(), email: 'buyer@example.jp' }) {
       const packages = await call(api.url, 'GET', '/api/v1/packages');
-      const pack = packages.body.packages.find((p: { id: string }) => p.id === packageId);
+      const pack = packages.body.packages.packages.find((p: { id: string }) => p.id === packageId);
       const created = await asBuyer('POST', '/api/v1/checkout/sessions', {
         body: {
           user_id: user.id,
           user_email: user.email,
           credit_type: pack.credit_type,
           package_id: pack.id,
-          amount: pack.price.amount,
-          currency: pack.price.currency,
+          amount: pack.price,
+          currency: pack.currency,
         },
       });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.status, 200, JSON.stringify(created.body));
       return { ...created.body, user, pack, credits: pack.credits + pack.bonus_credits } as {
         purchase_id: string;
         session_id: string;
@@ -88,7 +88,7 @@ export async function startPurchaseWorld(
         `/api/v1/users/credits?user_id=${encodeURIComponent(user.id)}&user_email=${encodeURIComponent(user.email)}`,
       );
       assert.equal(result.status, 200, JSON.stringify(result.body));
-      return result.body.credits[creditType];
+      return result.body.credits[`${creditType}_credits`];
     },
 
     async purchase(purchaseId: string) {

@@ -43,7 +43,7 @@ describe('purchases end to end', function () {
           currency: 'JPY',
         },
       });
-      assert.equal(created.status, 201);
+      assert.equal(created.status, 200);
       await world.control(`checkout/sessions/${created.body.session_id}/pay`);
       const [webhook] = await site.waitFor(1, 30_000, (w) => w.json?.event === 'credits_updated');
       assert.equal(webhook!.url, '/wp-admin/admin-ajax.php?action=rakubun_webhook');
@@ -53,7 +53,7 @@ describe('purchases end to end', function () {
       assert.equal(webhook!.json.data.user_id, '77');
       assert.equal(webhook!.json.data.delta, 10);
       assert.equal(webhook!.json.data.reason, 'purchase');
-      assert.equal(webhook!.json.data.credits.article, 10);
+      assert.equal(webhook!.json.data.credits.article_credits, 10);
       assert.equal(typeof webhook!.json.data.ledger_seq, 'number');
     } finally {
       await site.close();

@@ -54,7 +54,12 @@ export interface PurchaseView {
   created_at: string;
   fulfilled_at?: string;
   credits_added?: number;
+  /** The grant as it was made; never changes after, so verify answers the same every time. */
+  granted?: { transaction_id: string; balances: Record<string, number> };
+  /** The current balances as this purchase last changed them (a refund moves them). */
   balances?: Record<string, number>;
+  /** The latest recheck read back from Stripe, so a caller waiting on its own recheck knows. */
+  last_check?: { event_id: string; outcome: PaymentCheck['outcome'] };
   refunded_amount?: number;
   credits_clawed_back?: number;
   dispute?: { id: string; status: 'open' | 'won' | 'lost'; credits_held: number };

@@ -153,7 +153,10 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     const event = inbox[0]!;
     learnIds(event);
     if (paymentEvents.has(event.type) || afterSaleEvents.has(event.type)) {
-      decided = apply(await check(false), false);
+      const result = await check(false);
+      decided = apply(result, false);
+      // State only (no command): runs recorded before this line replay unchanged.
+      if (event.type === 'recheck') view.last_check = { event_id: event.event_id, outcome: result.outcome };
     }
     // A refund or dispute can only follow a payment: once paid, keep it for phase 2.
     if (!(decided && afterSaleEvents.has(event.type))) inbox.shift();
@@ -163,6 +166,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     const granted = await activities.grantPurchaseCredits({ terms });
     view.credits_added = granted.delta;
     view.balances = granted.balances;
+    view.granted = { transaction_id: granted.transaction_id, balances: granted.balances };
     view.fulfilled_at = new Date().toISOString();
     publishStatus('fulfilled');
     await activities.savePurchaseView(view);

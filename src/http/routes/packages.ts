@@ -1,14 +1,52 @@
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { PackageStore } from '../../packages/store';
-import { publicPackage } from '../../packages/types';
+import { packageGroupName, publicPackage } from '../../packages/types';
 import type { AppState } from '../context';
+import { ApiError } from '../errors';
 
-/** `GET /api/v1/packages`: what a plugin can offer its users (active packages only). */
-export function packageRoutes(deps: { packages: PackageStore }): Router<AppState> {
+const packageSchema = z.object({
+  package_id: z.string(),
+  id: z.string(),
+  name: z.string(),
+  credit_type: z.string(),
+  credits: z.number().int(),
+  bonus_credits: z.number().int(),
+  total_credits: z.number().int(),
+  price: z.number().int().describe("In the currency's minor unit (JPY has none: 750 is ¥750)"),
+  currency: z.string(),
+  active: z.boolean(),
+});
+
+/**
+ * The plugin's checkout handler looks a package up in its credit type's group (`packages.articles`);
+ * its PaymentIntent handler looks in `packages.packages`, so every active package is listed there too.
+ */
+export const packagesResponse = (creditTypes: readonly string[]) =>
+  z.object({
+    success: z.literal(true),
+    packages: z.object({
+      ...Object.fromEntries(creditTypes.map((type) => [packageGroupName(type), z.array(packageSchema)])),
+      packages: z.array(packageSchema),
+    }),
+  });
+
+/** `GET /api/v1/packages`: what a plugin can offer its users (active packages only), grouped by type. */
+export function packageRoutes(deps: {
+  packages: PackageStore;
+  creditTypes: readonly string[];
+}): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   router.get('/packages', async (ctx) => {
-    const packages = await deps.packages.list({ activeOnly: true });
-    ctx.body = { success: true, packages: packages.map(publicPackage) };
+    const active = (await deps.packages.list({ activeOnly: true })).map(publicPackage);
+    if (active.length === 0) throw new ApiError(404, 'no_packages', 'No credit package is on sale');
+    const groups = Object.fromEntries(
+      deps.creditTypes.map((type) => [
+        packageGroupName(type),
+        active.filter((pkg) => pkg.credit_type === type),
+      ]),
+    );
+    ctx.body = { success: true, packages: { ...groups, packages: active } };
   });
   return router;
 }

@@ -1,9 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { PurchaseView } from '../../../workflows/purchase/definitions';
+import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
-import { queryPurchase, signalPurchase } from '../../purchases/workflow-client';
+import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
+import { queryPurchase } from '../../purchases/workflow-client';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
@@ -34,9 +36,44 @@ export const checkoutSessionRequest = z.object({
     .optional(),
 });
 export const createIntentRequest = z.object(purchaseFields);
+/** The plugin also sends `user_id`, `credit_type`, `site_url` and `instance_id`: ignored, the purchase knows. */
 export const confirmPaymentRequest = z.object({
-  payment_intent_id: z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/),
+  payment_intent_id: z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/, { message: 'expected a PaymentIntent id' }),
 });
+export const verifyCheckoutRequest = z.object({
+  session_id: z.string().regex(/^cs_[A-Za-z0-9_]{1,200}$/, { message: 'expected a Checkout Session id' }),
+});
+
+/** `ajax_create_checkout_session()` needs HTTP 200, `success` and `url`. */
+export const checkoutSessionResponse = z.object({
+  success: z.literal(true),
+  purchase_id: z.string(),
+  session_id: z.string(),
+  url: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+});
+/** `create_payment_intent()` reads `client_secret`, `payment_intent_id`, `amount`, `currency`. */
+export const createIntentResponse = z.object({
+  success: z.literal(true),
+  purchase_id: z.string(),
+  payment_intent_id: z.string(),
+  client_secret: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+});
+/** `confirm_payment()` reads `success`, `credits_added`, `transaction_id`, `remaining_credits`. */
+export const verifiedPurchaseResponse = (creditTypes: readonly string[]) =>
+  z.object({
+    success: z.literal(true),
+    status: z.literal('fulfilled'),
+    purchase_id: z.string(),
+    credit_type: z.string(),
+    credits_added: z.number().int(),
+    remaining_credits: creditFieldsSchema(creditTypes).describe('The balances right after the grant'),
+    transaction_id: z.string().nullable(),
+    fulfilled_at: z.iso.datetime(),
+  });
 export const adminPurchasesQuery = z.object({
   user_email: z.string().max(254).optional(),
   instance_id: z.string().max(128).optional(),
@@ -68,8 +105,6 @@ function ownPurchase(ctx: AppContext, doc: PurchaseDoc | null): PurchaseDoc {
   return doc;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>();
   const begin = { config: deps.config, db: deps.db, temporal: deps.temporal.client, stripe: deps.stripe };
@@ -88,7 +123,6 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
         ctx.state.idempotencyKey,
       );
       ctx.state.log.info({ purchase_id: created.purchase_id }, 'checkout session created');
-      ctx.status = 201;
       ctx.body = { success: true, ...created };
     },
   );
@@ -107,49 +141,68 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
         ctx.state.idempotencyKey,
       );
       ctx.state.log.info({ purchase_id: created.purchase_id }, 'payment intent created');
-      ctx.status = 201;
       ctx.body = { success: true, ...created };
     },
   );
 
-  // The plugin says "the buyer paid": ask the workflow to read Stripe now (it does not trust this
-  // call either), then wait briefly for the credits.
-  router.post('/api/v1/payments/confirm', guards.plugin('payments:write'), async (ctx) => {
-    const { payment_intent_id } = parseBody(ctx, confirmPaymentRequest);
-    const doc = ownPurchase(
-      ctx,
-      await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', payment_intent_id),
-    );
-    await signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, doc.purchase_id, {
-      event_id: `recheck:${ctx.state.requestId}`,
-      type: 'recheck',
-      payment_intent_id,
-    });
-    let view: PurchaseView | undefined;
-    for (let waited = 0; waited <= 5_000; waited += 250) {
-      view = await queryPurchase(deps.temporal.client, doc.purchase_id);
-      if (view && !['pending', 'paid'].includes(view.status)) break;
-      await sleep(250);
-    }
-    const status = view?.status ?? doc.status;
-    if (status === 'failed' || status === 'expired') {
-      throw new ApiError(402, 'payment_failed', view?.failure_reason ?? `The payment is ${status}`, {
-        status,
-        purchase_id: doc.purchase_id,
-      });
-    }
-    if (status === 'pending' || status === 'paid' || !view?.fulfilled_at) {
-      ctx.status = 202;
-      ctx.body = { success: true, status, purchase_id: doc.purchase_id };
+  const verify = {
+    temporal: deps.temporal.client,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    waitMs: deps.config.PAYMENT_VERIFY_WAIT_MS,
+  };
+
+  /** Verify and confirm answer alike: fulfilled (200), not paid (402), or still running (202). */
+  const answer = (ctx: AppContext, outcome: VerifyOutcome) => {
+    const purchaseId = outcome.kind === 'fulfilled' ? outcome.answer.purchase_id : outcome.purchase_id;
+    ctx.state.log.info({ purchase_id: purchaseId, outcome: outcome.kind }, 'payment verified');
+    if (outcome.kind === 'fulfilled') {
+      ctx.body = { success: true, ...outcome.answer };
       return;
     }
+    if (outcome.kind === 'not_paid') {
+      throw new ApiError(
+        402,
+        'payment_not_completed',
+        `The payment is not completed (${outcome.payment_status})`,
+        {
+          payment_status: outcome.payment_status,
+          purchase_id: outcome.purchase_id,
+        },
+      );
+    }
+    // `success: false` so that the plugin does not tell its user "credits added" yet.
+    ctx.status = 202;
     ctx.body = {
-      success: true,
-      status,
-      purchase_id: doc.purchase_id,
-      credits_added: view.credits_added,
-      credits: view.balances,
+      success: false,
+      status: 'processing',
+      purchase_id: outcome.purchase_id,
+      message:
+        outcome.reason === 'fulfilling'
+          ? 'Payment received; the credits are being added. Check again in a few seconds.'
+          : 'The payment is still being confirmed with Stripe. Check again in a few seconds.',
     };
+  };
+
+  // The buyer is back from Checkout (the plugin's purchase page reads `session_id` from the URL).
+  router.post('/api/v1/checkout/verify', guards.plugin('payments:write'), async (ctx) => {
+    const { session_id } = parseBody(ctx, verifyCheckoutRequest);
+    const doc = await findPurchaseByStripeId(deps.db, 'stripe_checkout_session_id', session_id);
+    // Another instance's session is as unknown as one that does not exist.
+    if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) {
+      throw new ApiError(404, 'session_not_found', 'No such checkout session');
+    }
+    answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
+  });
+
+  // The plugin says "the buyer paid" for a PaymentIntent: the same check, never a grant of its own.
+  router.post('/api/v1/payments/confirm', guards.plugin('payments:write'), async (ctx) => {
+    const { payment_intent_id } = parseBody(ctx, confirmPaymentRequest);
+    const doc = await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', payment_intent_id);
+    if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) {
+      // The contract answers as checkout/verify does.
+      throw new ApiError(404, 'session_not_found', 'No such payment');
+    }
+    answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
   });
 
   router.get('/api/v1/purchases/:purchaseId', guards.plugin('payments:read'), async (ctx) => {
