@@ -9,6 +9,7 @@ export const collectionNames = {
   apiKeys: 'api_keys',
   rateLimitHits: 'rate_limit_hits',
   pluginConfig: 'plugin_config',
+  providerSettings: 'provider_settings',
   idempotencyKeys: 'idempotency_keys',
   purchases: 'purchases',
   stripeEvents: 'stripe_events',
@@ -16,6 +17,8 @@ export const collectionNames = {
   ledgerAccounts: 'ledger_accounts',
   packages: 'packages',
   generationEvents: 'generation_events',
+  analyticsTransactions: 'analytics_transactions',
+  analyticsSyncs: 'analytics_syncs',
   webhookEvents: 'webhook_events',
   webhookEndpoints: 'webhook_endpoints',
   webhookDeliveries: 'webhook_deliveries',
@@ -26,7 +29,12 @@ export const collectionNames = {
 
 const indexes: Record<string, IndexDescription[]> = {
   // Two registrations of one instance_id: the second insert fails, and gets 409.
-  [collectionNames.instances]: [{ key: { instance_id: 1 }, name: 'instance_id_unique', unique: true }],
+  [collectionNames.instances]: [
+    { key: { instance_id: 1 }, name: 'instance_id_unique', unique: true },
+    // GET /auth/debug finds a token's instance by the token's hash.
+    { key: { api_token_hash: 1 }, name: 'api_token_hash' },
+    { key: { previous_api_token_hash: 1 }, name: 'previous_api_token_hash' },
+  ],
   // One rotation per credentials version: concurrent rotations cannot both win.
   [collectionNames.credentialRotations]: [
     { key: { instance_id: 1, version: 1 }, name: 'instance_version_unique', unique: true },
@@ -89,6 +97,14 @@ const indexes: Record<string, IndexDescription[]> = {
     // A resent analytics batch stores each event once.
     { key: { instance_id: 1, event_key: 1 }, name: 'instance_event_key_unique', unique: true },
     { key: { instance_id: 1, occurred_at: 1 }, name: 'instance_occurred_at' },
+  ],
+  // The plugin's hourly sync resends overlapping hours: each transaction row and each period once.
+  [collectionNames.analyticsTransactions]: [
+    { key: { instance_id: 1, event_key: 1 }, name: 'instance_event_key_unique', unique: true },
+    { key: { instance_id: 1, occurred_at: 1 }, name: 'instance_occurred_at' },
+  ],
+  [collectionNames.analyticsSyncs]: [
+    { key: { instance_id: 1, period_key: 1 }, name: 'instance_period_unique', unique: true },
   ],
 };
 

@@ -28,9 +28,10 @@ describe('plugin tenancy', () => {
         admin_email: 'a@example.jp',
       };
       const first = await call(api.url, 'POST', '/api/v1/plugins/register', { body });
-      assert.equal(first.status, 201);
+      assert.equal(first.status, 200);
       assert.equal(first.body.success, true);
       assert.equal(first.body.instance_id, instanceId);
+      assert.equal(first.body.status, 'registered');
       issuedSecrets.push(first.body.api_token, first.body.webhook_secret);
       // 32 random bytes: 43 base64url characters after the prefix, 44 base64 ones for the secret.
       assert.match(first.body.api_token, /^rk_[A-Za-z0-9_-]{43}$/);
@@ -84,6 +85,12 @@ describe('plugin tenancy', () => {
     it('403 forbidden for a User-Agent that is not an allowed plugin', async () => {
       const a = await registerPlugin(api.url);
       const plugin = asPlugin(api.url, a);
+      // wp_remote_post without a User-Agent of its own sends WordPress's default: allowed by default.
+      const wordpress = await plugin('GET', `/api/v1/instances/${a.instance_id}`, {
+        userAgent: 'WordPress/6.4.2; https://example.com',
+      });
+      assert.equal(wordpress.status, 200, JSON.stringify(wordpress.body));
+      assert.equal(wordpress.body.success, true);
       assertError(
         await plugin('GET', `/api/v1/instances/${a.instance_id}`, { userAgent: 'curl/8.0' }),
         403,
@@ -156,7 +163,7 @@ describe('plugin tenancy', () => {
     it('are shown once, listed masked, enforce their scopes, and stop working when revoked', async () => {
       const a = await registerPlugin(api.url);
       const plugin = asPlugin(api.url, a);
-      await call(api.url, 'PUT', '/admin/v1/config/openai', {
+      await call(api.url, 'PUT', '/admin/v1/config/features', {
         token: adminToken(),
         body: { model: 'gpt-4o' },
       });
@@ -174,7 +181,7 @@ describe('plugin tenancy', () => {
       assert.equal(listed.body.api_keys[0].key.includes(key.slice(20)), false, 'listing is masked');
 
       const asKey = asPlugin(api.url, { ...a, api_token: key });
-      const read = await asKey('GET', '/api/v1/config/openai');
+      const read = await asKey('GET', '/api/v1/config/features');
       assert.equal(read.status, 200);
       assert.deepEqual(read.body.config, { model: 'gpt-4o' });
       // No scope for key management, nor for anything else.
@@ -192,7 +199,7 @@ describe('plugin tenancy', () => {
       assertError(
         await asPlugin(api.url, { ...a, api_token: noScope.body.api_key.key })(
           'GET',
-          '/api/v1/config/openai',
+          '/api/v1/config/features',
         ),
         403,
         'forbidden',
@@ -200,7 +207,7 @@ describe('plugin tenancy', () => {
 
       const revoked = await plugin('DELETE', `/api/v1/api-keys/${created.body.api_key.id}`);
       assert.equal(revoked.status, 200);
-      assertError(await asKey('GET', '/api/v1/config/openai'), 401, 'unauthorized');
+      assertError(await asKey('GET', '/api/v1/config/features'), 401, 'unauthorized');
     });
 
     it("one instance's key does not open another instance", async () => {
@@ -211,7 +218,7 @@ describe('plugin tenancy', () => {
       });
       issuedSecrets.push(created.body.api_key.key);
       const stolen = asPlugin(api.url, { ...b, api_token: created.body.api_key.key });
-      assertError(await stolen('GET', '/api/v1/config/openai'), 401, 'unauthorized');
+      assertError(await stolen('GET', '/api/v1/config/features'), 401, 'unauthorized');
       assertError(
         await asPlugin(api.url, b)('DELETE', `/api/v1/api-keys/${created.body.api_key.id}`),
         404,

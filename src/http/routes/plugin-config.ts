@@ -4,10 +4,11 @@ import { collectionNames } from '../../mongo/collections';
 import { notifyConfigUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { instanceIdField } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
+import { registerProviderConfigRoutes } from './provider-config';
 
 interface PluginConfigDoc {
   key: string;
@@ -30,10 +31,34 @@ export const putConfigQuery = z.object({
     .optional(),
 });
 
-/** Operator-set configuration that plugins read (`GET /api/v1/config/openai`). */
+/** The plugin only sells in JPY (see README); the key decides live or test mode. */
+export const stripeConfigResponse = z.object({
+  success: z.literal(true),
+  public_key: z.string(),
+  currency: z.string(),
+  test_mode: z.boolean(),
+});
+
+/**
+ * Configuration plugins read: AI provider settings and the Stripe publishable key (specific routes,
+ * registered first so that `/config/:key` never shadows them), then operator-set values by key.
+ */
 export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>();
   const configs = deps.db.collection<PluginConfigDoc>(collectionNames.pluginConfig);
+
+  registerProviderConfigRoutes(router, deps, guards);
+
+  router.get('/api/v1/config/stripe', guards.plugin('config:read'), async (ctx) => {
+    const publicKey = deps.config.STRIPE_PUBLISHABLE_KEY;
+    if (!publicKey) throw new ApiError(404, 'no_stripe_key', 'No Stripe publishable key is configured');
+    ctx.body = stripeConfigResponse.parse({
+      success: true,
+      public_key: publicKey,
+      currency: 'JPY',
+      test_mode: publicKey.startsWith('pk_test_'),
+    });
+  });
 
   router.get('/api/v1/config/:key', guards.plugin('config:read'), async (ctx) => {
     const key = configKey.safeParse(ctx.params.key);
