@@ -12,7 +12,7 @@ describe('configuration', () => {
     assert.equal(config.RATE_LIMIT_PER_MINUTE, 100);
     assert.equal(config.TOKEN_ROTATION_GRACE_SECONDS, 3600);
     assert.equal(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, false);
-    assert.deepEqual(config.ALLOWED_USER_AGENTS, ['Rakubun-WordPress-Plugin/']);
+    assert.deepEqual(config.ALLOWED_USER_AGENTS, ['Rakubun-WordPress-Plugin/', 'WordPress/']);
     assert.deepEqual(config.CREDIT_TYPES, ['article', 'image', 'rewrite']);
   });
 

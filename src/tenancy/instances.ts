@@ -3,13 +3,78 @@ import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import { hashToken, newApiToken, newWebhookSecret } from './credentials';
 import type { SecretBox, StoredSecret } from './secret-box';
+import { parseSiteTime } from './site-time';
 
-export interface InstanceDoc {
-  instance_id: string;
+/** What a plugin tells about its site at registration (and later through PUT /instances/:id). */
+export interface InstanceProfile {
   site_url: string;
   admin_email: string;
+  site_title?: string;
   wordpress_version?: string;
   plugin_version?: string;
+  php_version?: string;
+  theme?: string;
+  /** As the plugin sent it: an IANA zone, an offset (`+09:00`) or `UTC`; zone-less times are read in it. */
+  timezone?: string;
+  language?: string;
+  post_count?: number;
+  page_count?: number;
+  media_count?: number;
+  /** Normalised to an instant (see site-time.ts). */
+  activation_date?: Date;
+  last_activity?: Date;
+}
+
+export const profileTextFields = [
+  'site_url',
+  'admin_email',
+  'site_title',
+  'wordpress_version',
+  'plugin_version',
+  'php_version',
+  'theme',
+  'timezone',
+  'language',
+] as const;
+export const profileCountFields = ['post_count', 'page_count', 'media_count'] as const;
+export const profileTimeFields = ['activation_date', 'last_activity'] as const;
+
+/** The profile fields of a request, validated: absent and null both mean "not given". */
+export type ProfileInput = {
+  [K in (typeof profileTextFields)[number]]?: string | null;
+} & {
+  [K in (typeof profileCountFields)[number]]?: number | null;
+} & {
+  [K in (typeof profileTimeFields)[number]]?: string | null;
+};
+
+/**
+ * The profile to store. Timestamps are MySQL local times (`current_time('mysql')`) or ISO 8601; a
+ * zone-less one is read in the time zone the same request gives, else the one stored for the
+ * instance, else UTC. A timestamp that names no instant (`0000-00-00 00:00:00`, unreadable text) is
+ * left out rather than refused: nothing is refused for its time format.
+ */
+export function profileToStore(input: ProfileInput, storedTimezone?: string): Partial<InstanceProfile> {
+  const profile: Partial<InstanceProfile> = {};
+  for (const field of profileTextFields) {
+    const value = input[field];
+    if (typeof value === 'string') profile[field] = value;
+  }
+  for (const field of profileCountFields) {
+    const value = input[field];
+    if (typeof value === 'number') profile[field] = value;
+  }
+  const timezone = profile.timezone ?? storedTimezone;
+  for (const field of profileTimeFields) {
+    const value = input[field];
+    const at = typeof value === 'string' ? parseSiteTime(value, timezone).at : null;
+    if (at) profile[field] = at;
+  }
+  return profile;
+}
+
+export interface InstanceDoc extends InstanceProfile {
+  instance_id: string;
   status: 'active' | 'disabled';
   disabled_reason?: string;
   api_token_hash: string;
@@ -29,8 +94,19 @@ export interface PublicInstance {
   instance_id: string;
   site_url: string;
   admin_email: string;
+  site_title: string | null;
   wordpress_version: string | null;
   plugin_version: string | null;
+  php_version: string | null;
+  theme: string | null;
+  timezone: string | null;
+  language: string | null;
+  post_count: number | null;
+  page_count: number | null;
+  media_count: number | null;
+  /** ISO 8601, UTC. */
+  activation_date: string | null;
+  last_activity: string | null;
   status: 'active' | 'disabled';
   disabled_reason: string | null;
   created_at: string;
@@ -42,8 +118,18 @@ export function publicInstance(doc: InstanceDoc): PublicInstance {
     instance_id: doc.instance_id,
     site_url: doc.site_url,
     admin_email: doc.admin_email,
+    site_title: doc.site_title ?? null,
     wordpress_version: doc.wordpress_version ?? null,
     plugin_version: doc.plugin_version ?? null,
+    php_version: doc.php_version ?? null,
+    theme: doc.theme ?? null,
+    timezone: doc.timezone ?? null,
+    language: doc.language ?? null,
+    post_count: doc.post_count ?? null,
+    page_count: doc.page_count ?? null,
+    media_count: doc.media_count ?? null,
+    activation_date: doc.activation_date?.toISOString() ?? null,
+    last_activity: doc.last_activity?.toISOString() ?? null,
     status: doc.status,
     disabled_reason: doc.disabled_reason ?? null,
     created_at: doc.created_at.toISOString(),
@@ -63,13 +149,7 @@ export function instances(db: Db) {
   return db.collection<InstanceDoc>(collectionNames.instances);
 }
 
-export interface Registration {
-  instance_id: string;
-  site_url: string;
-  admin_email: string;
-  wordpress_version?: string;
-  plugin_version?: string;
-}
+export type Registration = ProfileInput & { instance_id: string; site_url: string; admin_email: string };
 
 /**
  * Creates an instance and returns its credentials, the only time they are shown. The unique index
@@ -80,7 +160,10 @@ export async function registerInstance(db: Db, box: SecretBox, registration: Reg
   const webhookSecret = newWebhookSecret();
   try {
     await instances(db).insertOne({
-      ...registration,
+      ...profileToStore(registration),
+      instance_id: registration.instance_id,
+      site_url: registration.site_url,
+      admin_email: registration.admin_email,
       status: 'active',
       api_token_hash: hashToken(apiToken),
       webhook_secret: box.seal(webhookSecret),
@@ -143,14 +226,18 @@ export async function rotateCredentials(
   return fresh;
 }
 
-export type InstancePatch = Partial<
-  Pick<InstanceDoc, 'site_url' | 'admin_email' | 'wordpress_version' | 'plugin_version'>
->;
+export type InstancePatch = ProfileInput;
 
-export async function updateInstance(db: Db, instanceId: string, patch: InstancePatch, now = new Date()) {
+/** Sets the profile fields given (others stay); zone-less times are read in the new or stored zone. */
+export async function updateInstance(
+  db: Db,
+  instance: Pick<InstanceDoc, 'instance_id' | 'timezone'>,
+  patch: InstancePatch,
+  now = new Date(),
+) {
   return instances(db).findOneAndUpdate(
-    { instance_id: instanceId },
-    { $set: { ...patch, updated_at: now } },
+    { instance_id: instance.instance_id },
+    { $set: { ...profileToStore(patch, instance.timezone), updated_at: now } },
     { returnDocument: 'after' },
   );
 }

@@ -33,14 +33,14 @@ describe('HTTP: /api/v1/analytics', () => {
       instance,
       body: { events: batch },
     });
-    assert.equal(first.status, 201);
-    assert.deepEqual(first.body, { success: true, accepted: 7 });
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.body, { success: true, accepted: 7, transactions_accepted: 0 });
 
     const resent = await call(api.url, 'POST', '/api/v1/analytics/usage', {
       instance,
       body: { events: [...batch, event(5)] },
     });
-    assert.deepEqual(resent.body, { success: true, accepted: 1 });
+    assert.deepEqual(resent.body, { success: true, accepted: 1, transactions_accepted: 0 });
 
     // Another instance's identical events are its own.
     const other = await call(api.url, 'POST', '/api/v1/analytics/usage', {
@@ -56,11 +56,11 @@ describe('HTTP: /api/v1/analytics', () => {
     );
   });
 
-  it('POST /analytics/generation stores one event (201); batches over 1000 are refused', async () => {
+  it('POST /analytics/generation stores one event (200); batches over 1000 are refused', async () => {
     const instance = freshInstance();
     const single = await call(api.url, 'POST', '/api/v1/analytics/generation', { instance, body: event(1) });
-    assert.equal(single.status, 201);
-    assert.equal(single.body.success, true);
+    assert.equal(single.status, 200);
+    assert.deepEqual(single.body, { success: true, accepted: 1 });
 
     const tooMany = await call(api.url, 'POST', '/api/v1/analytics/usage', {
       instance,

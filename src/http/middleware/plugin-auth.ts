@@ -1,36 +1,18 @@
 import type { Middleware } from 'koa';
-import { findApiKey } from '../../tenancy/api-keys';
-import { parseScopedKey, tokenMatches } from '../../tenancy/credentials';
-import { findInstance, type InstanceDoc } from '../../tenancy/instances';
+import { authenticate } from '../../tenancy/authenticate';
 import type { Scope } from '../../tenancy/scopes';
 import { parseClientInfo } from '../../tenancy/user-agent';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, unauthorized } from '../errors';
 
-function bearer(header: string): string | undefined {
+export function bearer(header: string): string | undefined {
   const match = /^Bearer ([^\s]{1,512})$/.exec(header);
   return match?.[1];
 }
 
-/** Which credential the caller presented, if it belongs to this instance and is still valid. */
-async function credentialScopes(
-  deps: AppDeps,
-  instance: InstanceDoc,
-  token: string,
-  now: Date,
-): Promise<Scope[] | 'all' | undefined> {
-  const scoped = parseScopedKey(token);
-  if (scoped) {
-    const key = await findApiKey(deps.db, scoped.keyId);
-    if (!key || key.instance_id !== instance.instance_id || !tokenMatches(token, key.key_hash))
-      return undefined;
-    if (key.revoked_at || (key.expires_at && key.expires_at <= now)) return undefined;
-    return key.scopes;
-  }
-  if (tokenMatches(token, instance.api_token_hash)) return 'all';
-  const inGrace = instance.previous_api_token_expires_at && instance.previous_api_token_expires_at > now;
-  if (inGrace && tokenMatches(token, instance.previous_api_token_hash)) return 'all';
-  return undefined;
+/** A User-Agent is allowed when it starts with one of ALLOWED_USER_AGENTS. */
+export function userAgentAllowed(allowed: readonly string[], userAgent: string): boolean {
+  return allowed.some((prefix) => userAgent.startsWith(prefix));
 }
 
 /**
@@ -45,13 +27,12 @@ export function pluginAuth(deps: AppDeps, scope?: Scope): Middleware<AppState> {
     if (!token || !instanceId) throw unauthorized('Bearer token and X-Instance-ID are required');
     if (instanceId.length > 128) throw unauthorized();
 
-    const instance = await findInstance(deps.db, instanceId);
-    const now = new Date();
-    const granted = instance ? await credentialScopes(deps, instance, token, now) : undefined;
-    if (!instance || !granted) throw unauthorized();
+    const authenticated = await authenticate(deps.db, instanceId, token);
+    if (!authenticated) throw unauthorized();
+    const { instance, grant: granted } = authenticated;
 
     const userAgent = ctx.get('User-Agent');
-    if (!deps.config.ALLOWED_USER_AGENTS.some((prefix) => userAgent.startsWith(prefix))) {
+    if (!userAgentAllowed(deps.config.ALLOWED_USER_AGENTS, userAgent)) {
       throw new ApiError(403, 'forbidden', 'This client (User-Agent) is not allowed');
     }
     if (instance.status === 'disabled') {

@@ -4,15 +4,65 @@ import { publicInstance, updateInstance } from '../../tenancy/instances';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
-import { emailField, siteUrlField, versionField } from '../schemas/common';
+import { emailField, integerField, pluginTimeField, siteUrlField, versionField } from '../schemas/common';
 import { parseBody } from '../validate';
 
+const text = (max: number) => z.string().max(max).nullish();
+const count = integerField({ min: 0 }).nullish();
+const time = pluginTimeField.nullish();
+
+/**
+ * What a plugin says about its site (register_plugin() sends all of it). Optional fields may be
+ * null, meaning "not given". Counts may be integers or decimal strings; timestamps are MySQL local
+ * time (read in `timezone`) or ISO 8601.
+ */
+export const profileFields = {
+  site_title: text(500),
+  wordpress_version: versionField.nullish(),
+  plugin_version: versionField.nullish(),
+  php_version: versionField.nullish(),
+  theme: text(200),
+  timezone: text(64).describe('IANA zone (`Asia/Tokyo`), an offset (`+09:00`) or `UTC`'),
+  language: text(35).describe('WordPress locale, e.g. `ja` or `en_US`'),
+  post_count: count,
+  page_count: count,
+  media_count: count,
+  activation_date: time,
+  last_activity: time,
+};
+
 export const updateInstanceRequest = z.object({
-  site_url: siteUrlField.optional(),
-  admin_email: emailField.optional(),
-  wordpress_version: versionField.optional(),
-  plugin_version: versionField.optional(),
+  site_url: siteUrlField.nullish(),
+  admin_email: emailField.nullish(),
+  ...profileFields,
 });
+
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+
+/** The instance as plugins see it: its profile and status, never a credential. */
+export const publicInstanceSchema = z.object({
+  instance_id: z.string(),
+  site_url: z.string(),
+  admin_email: z.string(),
+  site_title: nullable(z.string()),
+  wordpress_version: nullable(z.string()),
+  plugin_version: nullable(z.string()),
+  php_version: nullable(z.string()),
+  theme: nullable(z.string()),
+  timezone: nullable(z.string()),
+  language: nullable(z.string()),
+  post_count: nullable(z.number().int()),
+  page_count: nullable(z.number().int()),
+  media_count: nullable(z.number().int()),
+  activation_date: nullable(z.iso.datetime()).describe('ISO 8601, UTC'),
+  last_activity: nullable(z.iso.datetime()).describe('ISO 8601, UTC'),
+  status: z.enum(['active', 'disabled']),
+  disabled_reason: nullable(z.string()),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const instanceResponse = z.object({ success: z.literal(true), instance: publicInstanceSchema });
 
 /** A plugin sees only itself: any other id is 404, the same as an id that does not exist. */
 function ownInstance(ctx: AppContext) {
@@ -31,7 +81,7 @@ export function instanceRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
   router.put('/:id', guards.plugin(), async (ctx) => {
     const instance = ownInstance(ctx);
     const patch = parseBody(ctx, updateInstanceRequest);
-    const updated = await updateInstance(deps.db, instance.instance_id, patch);
+    const updated = await updateInstance(deps.db, instance, patch);
     if (!updated) throw notFound('Instance not found');
     ctx.body = { success: true, instance: publicInstance(updated) };
   });

@@ -9,15 +9,28 @@ import {
 import { type AppDeps, type AppState, callerInstance } from '../context';
 import { ApiError } from '../errors';
 import type { Guards } from '../guards';
-import { emailField, instanceIdField, siteUrlField, versionField } from '../schemas/common';
+import { emailField, instanceIdField, siteUrlField } from '../schemas/common';
 import { parseBody } from '../validate';
+import { profileFields } from './instances';
 
+/**
+ * What register_plugin() sends (includes/class-rakubun-ai-external-api.php): the instance id (a
+ * UUID v4 the plugin made), where the site is, and its profile, all kept on the instance.
+ */
 export const registerRequest = z.object({
   instance_id: instanceIdField,
   site_url: siteUrlField,
   admin_email: emailField,
-  wordpress_version: versionField.optional(),
-  plugin_version: versionField.optional(),
+  ...profileFields,
+});
+
+/** The only answer that ever shows the credentials; the plugin stores api_token and webhook_secret. */
+export const registerResponse = z.object({
+  success: z.literal(true),
+  instance_id: z.string(),
+  api_token: z.string(),
+  webhook_secret: z.string(),
+  status: z.literal('registered'),
 });
 
 export const rotateRequest = z.object({
@@ -25,6 +38,14 @@ export const rotateRequest = z.object({
     .array(z.enum(['api_token', 'webhook_secret']))
     .min(1)
     .max(2),
+});
+
+export const rotateResponse = z.object({
+  success: z.literal(true),
+  instance_id: z.string(),
+  api_token: z.string().optional(),
+  webhook_secret: z.string().optional(),
+  previous_valid_for_seconds: z.number().int().nonnegative(),
 });
 
 export function pluginRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
@@ -35,8 +56,9 @@ export function pluginRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     try {
       const credentials = await registerInstance(deps.db, deps.secretBox, registration);
       ctx.state.log.info({ instance_id: registration.instance_id }, 'instance registered');
-      ctx.status = 201;
-      ctx.body = { success: true, ...credentials };
+      // 200, not 201: every plugin-facing success is 200 (api-contract.md).
+      ctx.status = 200;
+      ctx.body = { success: true, ...credentials, status: 'registered' };
     } catch (error) {
       // No credentials to strangers: a registered id can only rotate, authenticated.
       if (error instanceof AlreadyRegisteredError) {

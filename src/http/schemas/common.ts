@@ -27,3 +27,35 @@ export function creditTypeField(creditTypes: readonly string[]) {
 }
 
 export const isoDateField = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time' });
+
+/**
+ * An integer that may arrive as JSON number or as a decimal string (values WordPress reads with
+ * `$wpdb->get_results` are strings: `"12"`); answered as a number.
+ */
+export function integerField(options: { min?: number; message?: string } = {}) {
+  const message =
+    options.message ?? (options.min === 0 ? 'expected a non-negative integer' : 'expected an integer');
+  let int = z.number().int();
+  if (options.min !== undefined) int = int.min(options.min);
+  return z.union(
+    [
+      int,
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d{1,15}$/)
+        .transform(Number)
+        .pipe(int),
+    ],
+    { message },
+  );
+}
+
+/**
+ * A time as plugins send it: MySQL local time (`2025-11-06 10:00:00`) or ISO 8601. Never refused
+ * for its format (tenancy/site-time.ts reads it, and keeps what it cannot read as text).
+ */
+export const pluginTimeField = z
+  .string()
+  .max(64)
+  .describe('MySQL local time (`2025-11-06 10:00:00`, read in the site time zone) or ISO 8601');
