@@ -10,7 +10,9 @@ export const creditFieldName = (creditType: string) => `${creditType}_credits`;
 export type CreditFields = Record<string, number>;
 
 export function creditFields(balances: Balances): CreditFields {
-  return Object.fromEntries(Object.entries(balances).map(([type, amount]) => [creditFieldName(type), amount]));
+  return Object.fromEntries(
+    Object.entries(balances).map(([type, amount]) => [creditFieldName(type), amount]),
+  );
 }
 
 /** The response schema of a credits object: every configured type present, integers. */
