@@ -127,7 +127,11 @@ describe('grant expiry', () => {
         instance,
         body: { user_id: 11, user_email: 'e@example.com', credit_type: 'image', amount: 1 },
       });
-      assert.deepEqual(spent.body.remaining_credits, { article_credits: 0, image_credits: 5, rewrite_credits: 0 });
+      assert.deepEqual(spent.body.remaining_credits, {
+        article_credits: 0,
+        image_credits: 5,
+        rewrite_credits: 0,
+      });
 
       // A retried grant finds the timer already there rather than starting a second one.
       const retried = await call(api.url, 'POST', '/admin/v1/credits/adjust', {

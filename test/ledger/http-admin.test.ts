@@ -62,7 +62,11 @@ describe('HTTP: /admin/v1 credits and packages', () => {
     });
     assert.equal(tooFar.status, 402);
     assert.equal(tooFar.body.error, 'insufficient_credits');
-    assert.deepEqual(tooFar.body.remaining_credits, { article_credits: 2, image_credits: 0, rewrite_credits: 0 });
+    assert.deepEqual(tooFar.body.remaining_credits, {
+      article_credits: 2,
+      image_credits: 0,
+      rewrite_credits: 0,
+    });
   });
 
   it('validates adjustments: non-zero delta, expiry only on grants and in the future', async () => {

@@ -76,7 +76,11 @@ describe('HTTP: /api/v1/users credits', () => {
     assert.equal(spent.status, 200);
     assert.equal(spent.body.success, true);
     assert.match(spent.body.transaction_id, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(spent.body.remaining_credits, { article_credits: 2, image_credits: 1, rewrite_credits: 0 });
+    assert.deepEqual(spent.body.remaining_credits, {
+      article_credits: 2,
+      image_credits: 1,
+      rewrite_credits: 0,
+    });
 
     const short = await call(api.url, 'POST', '/api/v1/users/deduct-credits', {
       instance,
@@ -84,7 +88,11 @@ describe('HTTP: /api/v1/users credits', () => {
     });
     assert.equal(short.status, 402);
     assert.equal(short.body.error, 'insufficient_credits');
-    assert.deepEqual(short.body.remaining_credits, { article_credits: 2, image_credits: 1, rewrite_credits: 0 });
+    assert.deepEqual(short.body.remaining_credits, {
+      article_credits: 2,
+      image_credits: 1,
+      rewrite_credits: 0,
+    });
   });
 
   it('a 402 under an Idempotency-Key is replayed, even after a top-up (the key is spent)', async () => {
