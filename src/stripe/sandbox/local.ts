@@ -7,6 +7,8 @@ import { startStripeSandbox } from './server';
 
 export const LOCAL_SANDBOX_PORT = 12111;
 export const LOCAL_SANDBOX_SECRET_KEY = 'sk_test_local_sandbox';
+/** What `GET /api/v1/config/stripe` hands plugins on the local stack (the sandbox ignores it). */
+export const LOCAL_SANDBOX_PUBLISHABLE_KEY = 'pk_test_local_sandbox';
 
 export async function startLocalStripeSandbox(options: {
   apiPort: number;
@@ -25,6 +27,7 @@ export async function startLocalStripeSandbox(options: {
     env: {
       STRIPE_API_URL: sandbox.url,
       STRIPE_SECRET_KEY: LOCAL_SANDBOX_SECRET_KEY,
+      STRIPE_PUBLISHABLE_KEY: LOCAL_SANDBOX_PUBLISHABLE_KEY,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
     },
     url: sandbox.url,
