@@ -10,13 +10,18 @@ import {
   notificationsQuery,
 } from './routes/admin-webhooks';
 import { generationEventRequest, generationResponse, usageRequest, usageResponse } from './routes/analytics';
-import { createApiKeyRequest } from './routes/api-keys';
+import { apiKeyResponse, apiKeysResponse, createApiKeyRequest } from './routes/api-keys';
 import { authDebugResponse } from './routes/auth-debug';
 import { creditsQuery, creditsResponse, deductRequest, deductResponse } from './routes/credits';
 import { healthResponse } from './routes/health';
 import { instanceResponse, updateInstanceRequest } from './routes/instances';
 import { packagesResponse } from './routes/packages';
-import { putConfigQuery, putConfigRequest, stripeConfigResponse } from './routes/plugin-config';
+import {
+  pluginConfigResponse,
+  putConfigQuery,
+  putConfigRequest,
+  stripeConfigResponse,
+} from './routes/plugin-config';
 import { registerRequest, registerResponse, rotateRequest, rotateResponse } from './routes/plugins';
 import {
   adminProviderQuery,
@@ -38,10 +43,24 @@ import {
   confirmPaymentRequest,
   createIntentRequest,
   createIntentResponse,
+  purchaseResponse,
   verifiedPurchaseResponse,
   verifyCheckoutRequest,
 } from './routes/purchases';
-import { attemptsQuery, createWebhookRequest, enableRequest, replayRequest } from './routes/webhooks';
+import { stripeWebhookHealthResponse, stripeWebhookResponse } from './routes/stripe-webhook';
+import {
+  attemptsQuery,
+  attemptsResponse,
+  createWebhookRequest,
+  deleteEndpointResponse,
+  enableRequest,
+  enableResponse,
+  endpointResponse,
+  endpointsResponse,
+  replayRequest,
+  replayResponse,
+  testSendResponse,
+} from './routes/webhooks';
 
 // The OpenAPI document, made from the same zod schemas that validate the requests, so the two cannot
 // drift. test/http/openapi.test.ts checks that every route the app serves is listed here.
@@ -95,9 +114,10 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
     }),
     op('post', '/api/v1/api-keys', 'Create a scoped API key (shown once)', 'plugin', {
       body: createApiKeyRequest,
+      response: apiKeyResponse,
     }),
-    op('get', '/api/v1/api-keys', 'List API keys, masked', 'plugin'),
-    op('delete', '/api/v1/api-keys/{keyId}', 'Revoke an API key', 'plugin'),
+    op('get', '/api/v1/api-keys', 'List API keys, masked', 'plugin', { response: apiKeysResponse }),
+    op('delete', '/api/v1/api-keys/{keyId}', 'Revoke an API key', 'plugin', { response: apiKeyResponse }),
     op('get', '/api/v1/packages', 'Active credit packages, grouped by credit type', 'none', {
       response: packagesResponse(types),
     }),
@@ -156,9 +176,14 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
     ),
     op('get', '/api/v1/purchases/{purchaseId}', 'A purchase and its state', 'plugin', {
       scope: 'payments:read',
+      response: purchaseResponse,
     }),
-    op('post', '/api/v1/stripe/webhook', 'Stripe events (Stripe-Signature over the raw body)', 'stripe'),
-    op('get', '/api/v1/stripe/webhook/health', 'Whether Stripe events can be accepted', 'none'),
+    op('post', '/api/v1/stripe/webhook', 'Stripe events (Stripe-Signature over the raw body)', 'stripe', {
+      response: stripeWebhookResponse,
+    }),
+    op('get', '/api/v1/stripe/webhook/health', 'Whether Stripe events can be accepted', 'none', {
+      response: stripeWebhookHealthResponse,
+    }),
     op('get', '/api/v1/config/provider', 'AI provider settings for this instance', 'plugin', {
       scope: 'config:read',
       query: providerQuery,
@@ -189,20 +214,33 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
     }),
     op('get', '/api/v1/config/{key}', 'Operator-set plugin configuration', 'plugin', {
       scope: 'config:read',
+      response: pluginConfigResponse,
     }),
     op('post', '/api/v1/webhooks', 'Register a webhook endpoint', 'plugin', {
       scope: 'webhooks:manage',
       body: createWebhookRequest,
+      response: endpointResponse,
     }),
-    op('get', '/api/v1/webhooks', 'List webhook endpoints', 'plugin', { scope: 'webhooks:manage' }),
-    op('get', '/api/v1/webhooks/{id}', 'One webhook endpoint', 'plugin', { scope: 'webhooks:manage' }),
+    op('get', '/api/v1/webhooks', 'List webhook endpoints', 'plugin', {
+      scope: 'webhooks:manage',
+      response: endpointsResponse,
+    }),
+    op('get', '/api/v1/webhooks/{id}', 'One webhook endpoint', 'plugin', {
+      scope: 'webhooks:manage',
+      response: endpointResponse,
+    }),
     op('delete', '/api/v1/webhooks/{id}', 'Remove a webhook endpoint', 'plugin', {
       scope: 'webhooks:manage',
+      response: deleteEndpointResponse,
     }),
-    op('post', '/api/v1/webhooks/{id}/test', 'Send a test event', 'plugin', { scope: 'webhooks:manage' }),
+    op('post', '/api/v1/webhooks/{id}/test', 'Send a test event', 'plugin', {
+      scope: 'webhooks:manage',
+      response: testSendResponse,
+    }),
     op('get', '/api/v1/webhooks/{id}/attempts', 'Delivery attempts log', 'plugin', {
       scope: 'webhooks:manage',
       query: attemptsQuery,
+      response: attemptsResponse,
     }),
     op(
       'post',
@@ -212,6 +250,7 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
       {
         scope: 'webhooks:manage',
         body: replayRequest,
+        response: replayResponse,
       },
     ),
     op(
@@ -222,6 +261,7 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
       {
         scope: 'webhooks:manage',
         body: enableRequest,
+        response: enableResponse,
       },
     ),
     op('get', '/admin/v1/purchases', 'Find purchases', 'admin', { query: adminPurchasesQuery }),

@@ -31,6 +31,14 @@ describe('OpenAPI document', () => {
     assert.deepEqual(documented, served);
   });
 
+  it('every /api/v1 operation documents its success body', () => {
+    const undocumented = apiOperations(testConfig())
+      .filter((operation) => operation.path.startsWith('/api/v1') || operation.path === '/health')
+      .filter((operation) => !operation.response)
+      .map((operation) => `${operation.method.toUpperCase()} ${operation.path}`);
+    assert.deepEqual(undocumented, []);
+  });
+
   it('is served at /openapi.json with request bodies generated from the validation schemas', async () => {
     const api = await startTestApi();
     try {

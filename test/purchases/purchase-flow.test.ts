@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { reconcilePaymentsWorkflow } from '../../workflows';
 import { stack } from '../helpers/env';
 import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
+import { assertResponseMatches } from '../helpers/response-schema';
 import { startReceiver } from '../webhooks/receiver';
 import { type PurchaseWorld, startPurchaseWorld, webhookSecret } from './harness';
 
@@ -155,6 +156,7 @@ describe('purchases end to end', function () {
     const view = await world.purchase(purchase.purchase_id);
     assert.equal(view.status, 'fulfilled', 'a partial refund keeps the purchase');
     assert.equal(view.refunded_amount, 1650);
+    assertResponseMatches('GET', '/api/v1/purchases/{purchaseId}', view);
   });
 
   it('a dispute holds the credits; lost keeps them removed, won gives them back', async () => {
@@ -177,6 +179,7 @@ describe('purchases end to end', function () {
     await world.control(`disputes/${wonDispute.object.id}/close`, { status: 'won' });
     await world.waitForStatus(won.purchase_id, 'fulfilled');
     await waitFor(async () => (await world.purchase(lost.purchase_id)).dispute?.status === 'lost');
+    assertResponseMatches('GET', '/api/v1/purchases/{purchaseId}', await world.purchase(lost.purchase_id));
 
     assert.equal(await world.balance(lost.user), lostBefore - lost.credits);
     assert.equal(await world.balance(won.user), wonBefore);
@@ -193,7 +196,9 @@ describe('purchases end to end', function () {
     const before = await world.balance(purchase.user);
     await world.control(`checkout/sessions/${purchase.session_id}/pay`, { send_webhooks: false });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal((await world.purchase(purchase.purchase_id)).status, 'pending');
+    const pending = await world.purchase(purchase.purchase_id);
+    assert.equal(pending.status, 'pending');
+    assertResponseMatches('GET', '/api/v1/purchases/{purchaseId}', pending);
 
     const { temporal } = await stack();
     const result = await temporal.client.workflow.execute(reconcilePaymentsWorkflow, {
@@ -238,6 +243,10 @@ describe('purchases end to end', function () {
       headers: { 'Stripe-Signature': `t=${timestamp},v1=${good}` },
     });
     assert.equal(accepted.status, 200);
+    assertResponseMatches('POST', '/api/v1/stripe/webhook', accepted.body);
+    const health = await call(world.api.url, 'GET', '/api/v1/stripe/webhook/health');
+    assert.equal(health.status, 200, JSON.stringify(health.body));
+    assertResponseMatches('GET', '/api/v1/stripe/webhook/health', health.body);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(
       (await world.purchase(purchase.purchase_id)).status,

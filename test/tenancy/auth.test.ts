@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApi } from '../helpers/env';
 import { asPlugin, type CallResult, call, issuedSecrets, registerPlugin } from '../helpers/plugin-client';
+import { assertResponseMatches } from '../helpers/response-schema';
 
 const adminToken = () => process.env.ADMIN_API_TOKEN!;
 
@@ -175,15 +176,18 @@ describe('plugin tenancy', () => {
       const key: string = created.body.api_key.key;
       issuedSecrets.push(key);
       assert.match(key, /^rkk_/);
+      assertResponseMatches('POST', '/api/v1/api-keys', created.body);
 
       const listed = await plugin('GET', '/api/v1/api-keys');
       assert.equal(listed.body.api_keys.length, 1);
+      assertResponseMatches('GET', '/api/v1/api-keys', listed.body);
       assert.equal(listed.body.api_keys[0].key.includes(key.slice(20)), false, 'listing is masked');
 
       const asKey = asPlugin(api.url, { ...a, api_token: key });
       const read = await asKey('GET', '/api/v1/config/features');
       assert.equal(read.status, 200);
       assert.deepEqual(read.body.config, { model: 'gpt-4o' });
+      assertResponseMatches('GET', '/api/v1/config/{key}', read.body);
       // No scope for key management, nor for anything else.
       assertError(
         await asKey('POST', '/api/v1/api-keys', { body: { name: 'x', scopes: ['config:read'] } }),
@@ -207,6 +211,7 @@ describe('plugin tenancy', () => {
 
       const revoked = await plugin('DELETE', `/api/v1/api-keys/${created.body.api_key.id}`);
       assert.equal(revoked.status, 200);
+      assertResponseMatches('DELETE', '/api/v1/api-keys/{keyId}', revoked.body);
       assertError(await asKey('GET', '/api/v1/config/features'), 401, 'unauthorized');
     });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { operatorNotifications } from '../../src/webhooks/notifications';
 import { publishEvent } from '../../src/webhooks/publish';
 import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
+import { assertResponseMatches } from '../helpers/response-schema';
 import { adminToken, type Harness, quickSchedule, webhookHarness } from './harness';
 import { startReceiver } from './receiver';
 
@@ -59,6 +60,7 @@ describe('webhook endpoint health', function () {
       assert.equal(enabled.body.endpoint.status, 'active');
       assert.deepEqual(enabled.body.missed.event_ids.sort(), [first.event_id, second.event_id].sort());
       assert.equal(enabled.body.replay.deliveries.length, 2);
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/enable', enabled.body);
       await h.waitForDelivery(`${first.event_id}:default`, (d) => d.status === 'delivered');
       await h.waitForDelivery(`${second.event_id}:default`, (d) => d.status === 'delivered');
       assert.equal(site.received.length, sentSoFar + 2);

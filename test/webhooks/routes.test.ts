@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { publishEvent } from '../../src/webhooks/publish';
 import { startTestApi } from '../helpers/env';
 import { asPlugin, type CallResult, issuedSecrets, registerPlugin } from '../helpers/plugin-client';
+import { assertResponseMatches } from '../helpers/response-schema';
 import { type Harness, quickSchedule, webhookHarness } from './harness';
 import { type Receiver, startReceiver } from './receiver';
 
@@ -40,9 +41,12 @@ describe('webhook endpoints API', function () {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.match(created.body.endpoint.id, /^we_/);
     assert.deepEqual(created.body.endpoint.events, ['credits_updated', 'package_updated']);
+    assertResponseMatches('POST', '/api/v1/webhooks', created.body);
+    assertResponseMatches('GET', '/api/v1/webhooks/{id}', (await as('GET', '/api/v1/webhooks/default')).body);
 
     const listed = await as('GET', '/api/v1/webhooks');
     assert.equal(listed.status, 200);
+    assertResponseMatches('GET', '/api/v1/webhooks', listed.body);
     assert.deepEqual(
       listed.body.endpoints.map((e: { id: string; url: string }) => [e.id, e.url]),
       [
@@ -51,7 +55,9 @@ describe('webhook endpoints API', function () {
       ],
     );
     assertError(await as('DELETE', '/api/v1/webhooks/default'), 400, 'invalid_request');
-    assert.equal((await as('DELETE', `/api/v1/webhooks/${created.body.endpoint.id}`)).status, 200);
+    const deleted = await as('DELETE', `/api/v1/webhooks/${created.body.endpoint.id}`);
+    assert.equal(deleted.status, 200);
+    assertResponseMatches('DELETE', '/api/v1/webhooks/{id}', deleted.body);
     assertError(await as('GET', `/api/v1/webhooks/${created.body.endpoint.id}`), 404, 'not_found');
     assert.equal((await as('GET', '/api/v1/webhooks')).body.endpoints.length, 1);
   });
@@ -172,6 +178,7 @@ describe('webhook endpoints API', function () {
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.delivered, true);
       assert.equal(ok.body.attempt.status_code, 200);
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/test', ok.body);
       const received = site.received.find((w) => w.json?.id === ok.body.event_id);
       assert.equal(received?.json.event, 'test_webhook');
 
@@ -183,10 +190,12 @@ describe('webhook endpoints API', function () {
       assert.equal(bad.body.delivery.status, 'failed', 'a test send is not retried nor dead-lettered');
       assert.equal(bad.body.attempt.status_code, 500);
       assert.equal(bad.body.attempt.response_body, 'wp error');
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/test', bad.body);
 
       const log = await as('GET', `/api/v1/webhooks/${id}/attempts?limit=10`);
       assert.equal(log.status, 200);
       assert.equal(log.body.attempts.length, 1);
+      assertResponseMatches('GET', '/api/v1/webhooks/{id}/attempts', log.body);
       assert.equal(log.body.attempts[0].event_id, bad.body.event_id);
       assert.equal(failing.received.length, 1);
     } finally {
@@ -217,6 +226,7 @@ describe('webhook endpoints API', function () {
       });
       assert.equal(dry.status, 200, JSON.stringify(dry.body));
       assert.equal(dry.body.dry_run, true);
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/replay', dry.body);
       assert.deepEqual(
         dry.body.deliveries.map((d: { event_id: string; replay: string }) => [d.event_id, d.replay]),
         [[pkg.event_id, 'would_send']],
@@ -225,6 +235,7 @@ describe('webhook endpoints API', function () {
       flaky.setResponder(() => ({ status: 200 }));
       const sent = await as('POST', '/api/v1/webhooks/default/replay', { body: { since } });
       assert.equal(sent.body.found, 2);
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/replay', sent.body);
       await h.waitForDelivery(`${config.event_id}:default`, (d) => d.status === 'delivered');
       await h.waitForDelivery(`${pkg.event_id}:default`, (d) => d.status === 'delivered');
 
@@ -234,6 +245,7 @@ describe('webhook endpoints API', function () {
         body: { event_id: config.event_id },
       });
       assert.equal(again.body.deliveries[0].replay, 'started');
+      assertResponseMatches('POST', '/api/v1/webhooks/{id}/replay', again.body);
       const resent = await flaky.waitFor(before + 1);
       assert.equal(resent.at(-1)!.headers['webhook-id'], config.event_id);
     } finally {

@@ -14,6 +14,19 @@ export const createApiKeyRequest = z.object({
   expires_at: isoDateField.optional(),
 });
 
+/** A key as the API shows it: `key` is the full value only in the create answer, masked after. */
+export const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  key: z.string(),
+  scopes: z.array(z.enum(scopes)),
+  expires_at: z.iso.datetime().nullable(),
+  revoked_at: z.iso.datetime().nullable(),
+  created_at: z.iso.datetime(),
+});
+export const apiKeyResponse = z.object({ success: z.literal(true), api_key: apiKeySchema });
+export const apiKeysResponse = z.object({ success: z.literal(true), api_keys: z.array(apiKeySchema) });
+
 // Managing keys needs the instance's own token: a scoped key cannot mint or revoke keys.
 export function apiKeyRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/api-keys' });

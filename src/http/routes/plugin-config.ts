@@ -39,6 +39,14 @@ export const stripeConfigResponse = z.object({
   test_mode: z.boolean(),
 });
 
+/** An operator-set value: `config` is whatever JSON object the operator saved under `key`. */
+export const pluginConfigResponse = z.object({
+  success: z.literal(true),
+  key: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  updated_at: z.iso.datetime(),
+});
+
 /**
  * Configuration plugins read: AI provider settings and the Stripe publishable key (specific routes,
  * registered first so that `/config/:key` never shadows them), then operator-set values by key.

@@ -74,6 +74,32 @@ export const verifiedPurchaseResponse = (creditTypes: readonly string[]) =>
     transaction_id: z.string().nullable(),
     fulfilled_at: z.iso.datetime(),
   });
+const purchaseStatuses = [
+  'pending',
+  'paid',
+  'fulfilled',
+  'expired',
+  'failed',
+  'refunded',
+  'disputed',
+] as const;
+/** `GET /purchases/{id}`: the terms, the live status, and what happened after the sale when it did. */
+export const purchaseResponse = z.object({
+  success: z.literal(true),
+  purchase_id: z.string(),
+  status: z.enum(purchaseStatuses),
+  credit_type: z.string(),
+  credits: z.number().int(),
+  amount: z.number().int(),
+  currency: z.string(),
+  created_at: z.iso.datetime(),
+  fulfilled_at: z.iso.datetime().optional(),
+  refunded_amount: z.number().int().optional(),
+  dispute: z
+    .object({ id: z.string(), status: z.enum(['open', 'won', 'lost']), credits_held: z.number().int() })
+    .optional(),
+  failure_reason: z.string().optional(),
+});
 export const adminPurchasesQuery = z.object({
   user_email: z.string().max(254).optional(),
   instance_id: z.string().max(128).optional(),

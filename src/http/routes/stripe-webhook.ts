@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { z } from 'zod';
 import { purchaseEventTypes, type StripeEventSignal } from '../../../workflows/purchase/definitions';
 import { collectionNames } from '../../mongo/collections';
 import { isDuplicateKeyError } from '../../mongo/errors';
@@ -11,6 +12,22 @@ import type { AppDeps, AppState } from '../context';
 import { ApiError } from '../errors';
 
 const actedOn = new Set<string>(purchaseEventTypes);
+
+/** `handled` is false (and no `purchase_id`) for an event type or purchase the backend ignores. */
+export const stripeWebhookResponse = z.object({
+  success: z.literal(true),
+  received: z.literal(true),
+  handled: z.boolean(),
+  purchase_id: z.string().optional(),
+});
+/** The 200 answer; a 503 has `success: false`, `status: 'unavailable'`, `error` and `message`. */
+export const stripeWebhookHealthResponse = z.object({
+  success: z.literal(true),
+  status: z.literal('ok'),
+  configured: z.literal(true),
+  temporal: z.literal('ok'),
+  events_acted_on: z.array(z.string()),
+});
 
 /** Which purchase an event is about: its metadata, else the Stripe ids we stored with the purchase. */
 async function purchaseOf(deps: AppDeps, event: StripeWebhookEvent): Promise<string | undefined> {

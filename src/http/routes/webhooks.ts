@@ -63,6 +63,86 @@ export const attemptsQuery = z.object({
   before: isoDateField.optional(),
 });
 
+const endpointSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.union([eventTypeField, z.literal('*')])),
+  description: z.string().nullable(),
+  status: z.enum(['active', 'disabled', 'deleted']),
+  failing_since: z.iso.datetime().nullable(),
+  disabled_at: z.iso.datetime().nullable(),
+  disabled_reason: z.string().nullable(),
+  /** Null for the default endpoint (the site itself), which is never created. */
+  created_at: z.iso.datetime().nullable(),
+});
+const deliverySchema = z.object({
+  delivery_id: z.string(),
+  event_id: z.string(),
+  event: eventTypeField,
+  endpoint_id: z.string(),
+  instance_id: z.string(),
+  status: z.enum(['pending', 'delivered', 'dead_lettered', 'gone', 'superseded', 'cancelled', 'failed']),
+  attempts: z.number().int(),
+  created_at: z.iso.datetime(),
+  last_attempt_at: z.iso.datetime().nullable(),
+  last_status_code: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  delivered_at: z.iso.datetime().nullable(),
+  dead_lettered_at: z.iso.datetime().nullable(),
+  end_reason: z.string().nullable(),
+});
+const attemptSchema = z.object({
+  event_id: z.string(),
+  event: eventTypeField,
+  delivery_id: z.string(),
+  attempt: z.number().int(),
+  url: z.string(),
+  started_at: z.iso.datetime(),
+  latency_ms: z.number(),
+  outcome: z.enum(['delivered', 'failed', 'gone', 'refused']),
+  status_code: z.number().int().nullable(),
+  response_body: z.string().nullable(),
+  error: z.string().nullable(),
+});
+const replayReportSchema = z.object({
+  dry_run: z.boolean(),
+  found: z.number().int(),
+  truncated: z.boolean(),
+  deliveries: z.array(
+    deliverySchema.extend({ replay: z.enum(['would_send', 'started', 'already_pending']) }),
+  ),
+});
+
+export const endpointResponse = z.object({ success: z.literal(true), endpoint: endpointSchema });
+export const endpointsResponse = z.object({ success: z.literal(true), endpoints: z.array(endpointSchema) });
+export const deleteEndpointResponse = z.object({
+  success: z.literal(true),
+  deleted: z.string().describe('The id of the removed endpoint'),
+});
+/** `delivery` and `attempt` are null if the one attempt had not been made within the wait. */
+export const testSendResponse = z.object({
+  success: z.literal(true),
+  event_id: z.string(),
+  delivered: z.boolean(),
+  delivery: deliverySchema.nullable(),
+  attempt: attemptSchema.nullable(),
+});
+export const attemptsResponse = z.object({ success: z.literal(true), attempts: z.array(attemptSchema) });
+export const replayResponse = replayReportSchema.extend({ success: z.literal(true) });
+export const enableResponse = z.object({
+  success: z.literal(true),
+  changed: z.boolean(),
+  endpoint: endpointSchema,
+  missed: z.object({
+    count: z.number().int(),
+    failing_since: z.iso.datetime().nullable(),
+    event_ids: z.array(z.string()),
+    replay_with: z.object({ since: z.iso.datetime() }).nullable(),
+  }),
+  /** The replay of what was missed, when `replay_missed` asked for it and there was any. */
+  replay: replayReportSchema.nullable(),
+});
+
 /** How long a test send waits for its one attempt (30 s POST limit, plus scheduling). */
 const testSendWaitMs = 35_000;
 
