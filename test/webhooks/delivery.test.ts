@@ -43,7 +43,15 @@ describe('webhook delivery', function () {
     });
     const [webhook] = await site.waitFor(1);
     assert.equal(webhook!.url, '/wp-admin/admin-ajax.php?action=rakubun_webhook');
-    assert.deepEqual(Object.keys(webhook!.json), ['id', 'event', 'created_at', 'instance_id', 'data']);
+    assert.deepEqual(Object.keys(webhook!.json), [
+      'id',
+      'event',
+      'timestamp',
+      'created_at',
+      'instance_id',
+      'data',
+    ]);
+    assert.equal(webhook!.json.timestamp, webhook!.json.created_at);
     assert.equal(webhook!.json.id, published.event_id);
     assert.equal(webhook!.json.event, 'credits_updated');
     assert.equal(webhook!.json.instance_id, plugin.instance_id);
