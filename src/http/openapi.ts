@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
+import { tasks } from '../plugin-config/providers';
 import { adjustCreditsRequest } from './routes/admin-credits';
 import { disableInstanceRequest } from './routes/admin-instances';
 import { packageRequests } from './routes/admin-packages';
@@ -201,7 +202,7 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
       scope: 'config:read',
       response: openAiConfigResponse,
     }),
-    ...(['article', 'image', 'rewrite'] as const).map((task) =>
+    ...tasks.map((task) =>
       op('get', `/api/v1/config/${task}`, `AI settings for ${task} generation`, 'plugin', {
         scope: 'config:read',
         query: providerQuery,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast';
+import type { Logger } from '../logger';
 import { instances } from '../tenancy/instances';
 import { mapLimit } from './map-limit';
 import { publishEvent, UnknownInstanceError, type WebhookPublisherDeps } from './publish';
@@ -126,6 +127,27 @@ export function notifyConfigUpdated(
     data: { key: change.key, updated_at: change.updated_at.toISOString() },
     instance_ids: instanceIds,
   });
+}
+
+/**
+ * `config_updated` for the admin config routes, best effort: the change is saved whatever happens
+ * to the news of it, so a failure to start the broadcast is logged and answered as `null`.
+ */
+export async function announceConfigUpdated(
+  deps: WebhookPublisherDeps,
+  log: Pick<Logger, 'error'>,
+  change: { key: string; updated_at: Date },
+  instanceIds?: string[],
+): Promise<{ broadcast_id: string; workflow_id: string } | null> {
+  try {
+    return await notifyConfigUpdated(deps, change, instanceIds);
+  } catch (error) {
+    log.error(
+      { err: error, key: change.key, instance_ids: instanceIds ?? null },
+      'could not start the config_updated broadcast',
+    );
+    return null;
+  }
 }
 
 /** `package_updated` for the packages admin routes: `data` should carry at least `package_id`. */

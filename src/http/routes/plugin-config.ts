@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { collectionNames } from '../../mongo/collections';
-import { notifyConfigUpdated } from '../../webhooks/broadcast';
+import { announceConfigUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -86,13 +86,12 @@ export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppSta
       { $set: { value, updated_at: now }, $setOnInsert: { key } },
       { upsert: true },
     );
-    // Best effort like the instance hooks: the config is saved whatever happens to the news of it.
-    let broadcast: { broadcast_id: string; workflow_id: string } | null = null;
-    try {
-      broadcast = await notifyConfigUpdated(webhookPublisher(deps), { key, updated_at: now }, instanceIds);
-    } catch (error) {
-      ctx.state.log.error({ err: error, key }, 'could not start the config_updated broadcast');
-    }
+    const broadcast = await announceConfigUpdated(
+      webhookPublisher(deps),
+      ctx.state.log,
+      { key, updated_at: now },
+      instanceIds,
+    );
     ctx.body = { success: true, key, config: value, updated_at: now.toISOString(), broadcast };
   });
 

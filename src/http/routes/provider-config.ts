@@ -17,7 +17,7 @@ import { activeProvider, resolveSettings, taskConfig, usableProviders } from '..
 import { type SettingsPatch, type SettingsScope, settingsFieldNames } from '../../plugin-config/settings';
 import { providerSettingsStore } from '../../plugin-config/store';
 import { findInstance } from '../../tenancy/instances';
-import { notifyConfigUpdated } from '../../webhooks/broadcast';
+import { announceConfigUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -271,15 +271,16 @@ export function registerProviderConfigRoutes(router: Router<AppState>, deps: App
   router.put('/api/v1/config/provider', guards.plugin(), async (ctx) => {
     const instance = callerInstance(ctx);
     const body = parseBody(ctx, putProviderRequest);
+    const patch = patchFrom(body);
     // Saving settings for a provider is also the plugin choosing it.
     const saved = await store.write(
       { kind: 'instance', instance_id: instance.instance_id },
       body.provider,
-      patchFrom(body),
+      patch,
       { by: 'plugin', activate: true },
     );
     ctx.state.log.info(
-      { provider: body.provider, fields: Object.keys(patchFrom(body)) },
+      { provider: body.provider, fields: Object.keys(patch) },
       'plugin saved its provider settings',
     );
     ctx.body = putProviderResponse.parse({
@@ -401,20 +402,12 @@ export function registerProviderConfigRoutes(router: Router<AppState>, deps: App
       },
       'provider settings changed',
     );
-    // Best effort, like PUT /admin/v1/config/:key: the settings are saved whatever happens to the news.
-    let broadcast: { broadcast_id: string; workflow_id: string } | null = null;
-    try {
-      broadcast = await notifyConfigUpdated(
-        webhookPublisher(deps),
-        { key: 'provider', updated_at: saved.updated_at },
-        instanceId !== undefined ? [instanceId] : undefined,
-      );
-    } catch (error) {
-      ctx.state.log.error(
-        { err: error, key: 'provider', instance_id: instanceId ?? null },
-        'could not start the config_updated broadcast',
-      );
-    }
+    const broadcast = await announceConfigUpdated(
+      webhookPublisher(deps),
+      ctx.state.log,
+      { key: 'provider', updated_at: saved.updated_at },
+      instanceId !== undefined ? [instanceId] : undefined,
+    );
     ctx.body = adminPutProviderResponse.parse({
       success: true,
       provider: body.provider,

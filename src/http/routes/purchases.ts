@@ -209,26 +209,30 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
     };
   };
 
+  /** Finds the caller's purchase by its Stripe object and verifies it (both routes answer alike). */
+  const verifyByStripeId = async (
+    ctx: AppContext,
+    field: 'stripe_checkout_session_id' | 'stripe_payment_intent_id',
+    stripeId: string,
+  ) => {
+    const doc = await findPurchaseByStripeId(deps.db, field, stripeId);
+    // Another instance's purchase is as unknown as one that does not exist.
+    if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) {
+      throw new ApiError(404, 'session_not_found', 'No such checkout session or payment');
+    }
+    answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
+  };
+
   // The buyer is back from Checkout (the plugin's purchase page reads `session_id` from the URL).
   router.post('/api/v1/checkout/verify', guards.plugin('payments:write'), async (ctx) => {
     const { session_id } = parseBody(ctx, verifyCheckoutRequest);
-    const doc = await findPurchaseByStripeId(deps.db, 'stripe_checkout_session_id', session_id);
-    // Another instance's session is as unknown as one that does not exist.
-    if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) {
-      throw new ApiError(404, 'session_not_found', 'No such checkout session');
-    }
-    answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
+    await verifyByStripeId(ctx, 'stripe_checkout_session_id', session_id);
   });
 
   // The plugin says "the buyer paid" for a PaymentIntent: the same check, never a grant of its own.
   router.post('/api/v1/payments/confirm', guards.plugin('payments:write'), async (ctx) => {
     const { payment_intent_id } = parseBody(ctx, confirmPaymentRequest);
-    const doc = await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', payment_intent_id);
-    if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) {
-      // The contract answers as checkout/verify does.
-      throw new ApiError(404, 'session_not_found', 'No such payment');
-    }
-    answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
+    await verifyByStripeId(ctx, 'stripe_payment_intent_id', payment_intent_id);
   });
 
   router.get('/api/v1/purchases/:purchaseId', guards.plugin('payments:read'), async (ctx) => {
