@@ -27,7 +27,7 @@ describe('local stack', () => {
     }
   });
 
-  it('writes and reads a document through the real FerretDB', async () => {
+  it('writes and reads a document through the real MongoDB-wire server', async () => {
     const { db } = await stack();
     const collection = db.collection<{ _id: string; amount: number; tags: string[] }>('stack_check');
     const id = randomUUID();

@@ -5,7 +5,7 @@ import { stack } from './helpers/env';
 import { issuedSecrets } from './helpers/plugin-client';
 
 // Runs last (file order): every api token and key the tests were given must be absent from the
-// database, both through the driver and as bytes in FerretDB's SQLite files on disk.
+// database, both through the driver and as bytes in the embedded server's H2 data file on disk.
 describe('secrets at rest', () => {
   it('no plaintext api token or key is stored anywhere in the database', async () => {
     const tokens = issuedSecrets.filter((secret) => /^rkk?_/.test(secret));
@@ -21,9 +21,9 @@ describe('secrets at rest', () => {
     for (const token of tokens)
       assert.equal(everything.includes(token), false, 'plaintext token found via the driver');
 
-    const dataDir = join(process.env.TEST_SCRATCH_DIR!, 'ferretdb');
-    const files = readdirSync(dataDir).filter((file) => file.includes('.sqlite'));
-    assert.ok(files.length > 0, 'FerretDB data files exist');
+    const dataDir = join(process.env.TEST_SCRATCH_DIR!, 'mongo');
+    const files = readdirSync(dataDir).filter((file) => file.endsWith('.mv.db'));
+    assert.ok(files.length > 0, 'the H2 data file exists');
     for (const file of files) {
       const bytes = readFileSync(join(dataDir, file));
       for (const token of tokens)

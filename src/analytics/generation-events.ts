@@ -193,11 +193,11 @@ export async function insertNew<T extends object>(
       )
     ).insertedCount;
   } catch (error) {
-    const bulk = error as { insertedCount?: number; writeErrors?: unknown };
-    const writeErrors = ([] as unknown[]).concat(bulk.writeErrors ?? []);
-    const onlyDuplicates = writeErrors.length > 0 && writeErrors.every(isDuplicateKeyError);
-    if (!onlyDuplicates || typeof bulk.insertedCount !== 'number') throw error;
-    return bulk.insertedCount;
+    const writeErrors = ([] as unknown[]).concat((error as { writeErrors?: unknown }).writeErrors ?? []);
+    if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKeyError)) throw error;
+    // Every document but the refused ones went in. Counted from the errors, not the reply's
+    // insertedCount, which mongo-java-server reports wrong after a duplicate.
+    return documents.length - writeErrors.length;
   }
 }
 

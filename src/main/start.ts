@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { GoMissingError } from '../stack/binaries';
+import { JavaMissingError } from '../stack/embedded-mongo-build';
 import { startLocalStack } from '../stack/local-stack';
 import { projectRoot, stackPaths } from '../stack/paths';
 import { waitForPort } from '../stack/ports';
@@ -11,7 +12,7 @@ import { startLocalStripeSandbox } from '../stripe/sandbox/local';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
 // `npm start`: the whole backend on one machine. Starts the servers that are not configured
-// (Temporal, FerretDB), then the API and a worker as separate processes, as they run in production.
+// (Temporal, the embedded MongoDB-wire server), then the API and a worker as separate processes, as they run in production.
 
 const say = (line: string) => console.log(line);
 
@@ -123,7 +124,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  if (error instanceof GoMissingError) console.error(`[start] ${error.message}`);
+  if (error instanceof GoMissingError || error instanceof JavaMissingError)
+    console.error(`[start] ${error.message}`);
   else console.error('[start] failed:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

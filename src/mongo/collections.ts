@@ -7,7 +7,7 @@ export const collectionNames = {
   instances: 'instances',
   credentialRotations: 'credential_rotations',
   apiKeys: 'api_keys',
-  rateLimitHits: 'rate_limit_hits',
+  rateLimitWindows: 'rate_limit_windows',
   pluginConfig: 'plugin_config',
   providerSettings: 'provider_settings',
   idempotencyKeys: 'idempotency_keys',
@@ -77,11 +77,8 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
     { key: { created_at: 1 }, name: 'created' },
   ],
-  [collectionNames.rateLimitHits]: [
-    // One request per numbered slot of a window: the limit holds across API processes.
-    { key: { key: 1, window: 1, slot: 1 }, name: 'key_window_slot_unique', unique: true },
-    { key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 },
-  ],
+  // One counter per (caller, window), keyed by _id; gone a minute after its window.
+  [collectionNames.rateLimitWindows]: [{ key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 }],
   [collectionNames.ledgerEntries]: [
     // Two writers can never take the same place in an account's sequence (the entry's _id,
     // `<account>#<seq>`, says the same thing; this index also serves history range reads on MongoDB).

@@ -1,43 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackPaths } from './paths';
 
 // The local stack is built from pinned Go modules: there is no Docker engine or download site here,
 // only the Go module proxy. Later Temporal CLI releases carry a `replace` directive and cannot be
-// installed with `go install`, hence v1.5.1.
-//
-// FerretDB embeds build/version/version.txt, which its module zip leaves empty, and a binary made by a
-// plain `go install` panics at start. So FerretDB is built from its downloaded module source with that
-// one file written in, as FerretDB's own docs tell packagers to do.
+// installed with `go install`, hence v1.5.1. (The MongoDB-wire server is Java: embedded-mongo-build.ts.)
 interface BinarySpec {
   module: string;
   version: string;
-  /** Build from the module's source tree (with extra files written in) instead of `go install`. */
-  fromSource?: { root: string; pkg: string; files: Record<string, string> };
 }
 
 export const stackBinaries = {
   temporal: { module: 'github.com/temporalio/cli/cmd/temporal', version: 'v1.5.1' },
-  ferretdb: {
-    module: 'github.com/FerretDB/FerretDB/cmd/ferretdb',
-    version: 'v1.24.2',
-    fromSource: {
-      root: 'github.com/FerretDB/FerretDB',
-      pkg: './cmd/ferretdb',
-      files: { 'build/version/version.txt': 'v1.24.2\n' },
-    },
-  },
   'stripe-mock': { module: 'github.com/stripe/stripe-mock', version: 'v0.197.0' },
 } satisfies Record<string, BinarySpec>;
 
@@ -46,7 +21,7 @@ export type StackBinary = keyof typeof stackBinaries;
 export class GoMissingError extends Error {
   constructor() {
     super(
-      'Go is not installed, and the local stack (Temporal dev server, FerretDB, stripe-mock) is built with ' +
+      'Go is not installed, and the local stack (Temporal dev server, stripe-mock) is built with ' +
         '`go install`. Install Go 1.22 or newer, or run the stack with Docker instead: `docker compose up`.',
     );
     this.name = 'GoMissingError';
@@ -85,47 +60,18 @@ async function goInstall(name: StackBinary, log: (line: string) => void): Promis
   const scratch = join(bin, `.build-${name}-${process.pid}`);
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
-  const output = join(scratch, name);
   const started = Date.now();
   try {
-    if (spec.fromSource) {
-      const source = await run(
-        name,
-        ['mod', 'download', '-json', `${spec.fromSource.root}@${spec.version}`],
-        {
-          log,
-          cwd: scratch,
-        },
-      );
-      const dir = (JSON.parse(source) as { Dir: string }).Dir;
-      const tree = join(scratch, 'src');
-      cpSync(dir, tree, { recursive: true });
-      makeWritable(tree);
-      for (const [file, content] of Object.entries(spec.fromSource.files))
-        writeFileSync(join(tree, file), content);
-      await run(name, ['build', '-v', '-o', output, spec.fromSource.pkg], { log, cwd: tree });
-    } else {
-      await run(name, ['install', '-v', `${spec.module}@${spec.version}`], {
-        log,
-        cwd: scratch,
-        env: { GOBIN: scratch },
-      });
-      renameSync(join(scratch, spec.module.split('/').pop()!), output);
-    }
-    renameSync(output, binaryPath(name));
+    await run(name, ['install', '-v', `${spec.module}@${spec.version}`], {
+      log,
+      cwd: scratch,
+      env: { GOBIN: scratch },
+    });
+    renameSync(join(scratch, spec.module.split('/').pop()!), binaryPath(name));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   log(`[stack]   ${name} ${spec.version} built in ${Math.round((Date.now() - started) / 1000)}s`);
-}
-
-function makeWritable(dir: string): void {
-  chmodSync(dir, 0o755);
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) makeWritable(path);
-    else chmodSync(path, 0o644);
-  }
 }
 
 /** Runs one `go` command, printing a progress line every 10 s; resolves with its stdout. */

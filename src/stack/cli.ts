@@ -1,13 +1,16 @@
 import { ensureBinaries, GoMissingError, type StackBinary, stackBinaries } from './binaries';
+import { ensureEmbeddedMongo, JavaMissingError } from './embedded-mongo-build';
 
 // `npm run stack`: build (or confirm) the local servers without starting anything.
-const names = Object.keys(stackBinaries) as StackBinary[];
-ensureBinaries(names).then(
-  (paths) => {
-    for (const [name, path] of Object.entries(paths)) console.log(`${name.padEnd(12)} ${path}`);
-  },
-  (error) => {
-    console.error(error instanceof GoMissingError ? error.message : error);
-    process.exit(1);
-  },
-);
+async function main(): Promise<void> {
+  const paths = await ensureBinaries(Object.keys(stackBinaries) as StackBinary[]);
+  for (const [name, path] of Object.entries(paths)) console.log(`${name.padEnd(14)} ${path}`);
+  const mongo = await ensureEmbeddedMongo();
+  console.log(`${'embedded-mongo'.padEnd(14)} ${mongo.bin} ${mongo.args.join(' ')}`);
+}
+
+main().catch((error) => {
+  const known = error instanceof GoMissingError || error instanceof JavaMissingError;
+  console.error(known ? error.message : error);
+  process.exit(1);
+});

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBinaries, type StackBinary } from './binaries';
+import { ensureEmbeddedMongo } from './embedded-mongo-build';
 import { stackPaths } from './paths';
 import { freePort } from './ports';
-import { type RunningServer, startFerretDb, startStripeMock, startTemporal } from './servers';
+import { type RunningServer, startEmbeddedMongo, startStripeMock, startTemporal } from './servers';
 
 export interface LocalStackOptions {
   /** `npm start`: fixed ports, UI on, data kept under .stack/data. Tests: free ports, in-memory Temporal. */
@@ -33,9 +34,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const wanted: StackBinary[] = [];
   if (options.temporal) wanted.push('temporal');
-  if (options.mongodb) wanted.push('ferretdb');
   if (options.stripeMock) wanted.push('stripe-mock');
   const bins = await ensureBinaries(wanted, log);
+  const mongoCommand = options.mongodb ? await ensureEmbeddedMongo(log) : undefined;
 
   const servers: RunningServer[] = [];
   const env: Record<string, string> = {};
@@ -62,11 +63,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       urls['Temporal gRPC'] = env.TEMPORAL_ADDRESS;
       if (uiPort) urls['Temporal UI'] = `http://127.0.0.1:${uiPort}`;
     }
-    if (options.mongodb) {
+    if (mongoCommand) {
       const port = persistent ? 27017 : await freePort();
-      log(`[stack] starting FerretDB (SQLite backend) on 127.0.0.1:${port}`);
+      log(`[stack] starting embedded-mongo (mongo-java-server, H2 file) on 127.0.0.1:${port}`);
       servers.push(
-        await startFerretDb({ bin: bins.ferretdb, logDir, dataDir: join(dataDir, 'ferretdb'), port }),
+        await startEmbeddedMongo({
+          command: mongoCommand,
+          logDir,
+          dataFile: join(dataDir, 'mongo', 'data.mv.db'),
+          port,
+        }),
       );
       env.MONGODB_URL = `mongodb://127.0.0.1:${port}`;
       urls.MongoDB = env.MONGODB_URL;

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { customSearchAttributes } from '../../workflows/search-attributes';
+import type { JavaCommand } from './embedded-mongo-build';
 import { freePort, portOpen, waitForPort } from './ports';
 
 /** A server process of the local stack. */
@@ -133,32 +134,24 @@ export async function startTemporal(options: TemporalServerOptions): Promise<Run
   });
 }
 
-export interface FerretDbOptions {
-  bin: string;
+export interface EmbeddedMongoOptions {
+  command: JavaCommand;
   logDir: string;
-  dataDir: string;
+  /** H2 file holding the data; omit for an in-memory server. */
+  dataFile?: string;
   port: number;
 }
 
-export async function startFerretDb(options: FerretDbOptions): Promise<RunningServer> {
-  mkdirSync(options.dataDir, { recursive: true });
+/** mongo-java-server (see embedded-mongo/EmbeddedMongo.java): the local MongoDB-wire server. */
+export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise<RunningServer> {
   mkdirSync(options.logDir, { recursive: true });
-  const args = [
-    '--handler=sqlite',
-    `--sqlite-url=file:${options.dataDir}/`,
-    `--state-dir=${options.dataDir}`,
-    `--listen-addr=127.0.0.1:${options.port}`,
-    // Off the default 8088 so that two stacks can run side by side.
-    `--debug-addr=127.0.0.1:${await freePort()}`,
-    '--telemetry=disable', // there is no internet here, and no reason to phone home
-    '--log-level=WARN',
-  ];
+  if (options.dataFile) mkdirSync(dirname(options.dataFile), { recursive: true });
   return launch({
-    name: 'ferretdb',
-    bin: options.bin,
-    args,
+    name: 'embedded-mongo',
+    bin: options.command.bin,
+    args: [...options.command.args, '127.0.0.1', String(options.port), options.dataFile ?? ':memory:'],
     port: options.port,
-    logFile: join(options.logDir, 'ferretdb.log'),
+    logFile: join(options.logDir, 'embedded-mongo.log'),
   });
 }
 

@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMongo } from '../../src/mongo/client';
-import { binaryPath } from '../../src/stack/binaries';
+import { ensureEmbeddedMongo } from '../../src/stack/embedded-mongo-build';
 import { freePort } from '../../src/stack/ports';
-import { type RunningServer, startFerretDb } from '../../src/stack/servers';
+import { type RunningServer, startEmbeddedMongo } from '../../src/stack/servers';
 import { stack, startTestApi } from '../helpers/env';
 import { call, registerPlugin } from '../helpers/plugin-client';
 import { startWorkerProcess } from '../helpers/worker-process';
@@ -47,12 +47,18 @@ describe('purchases under failure', function () {
   });
 
   it('MongoDB gone for a few seconds mid-purchase: the workflow retries and completes when it is back', async () => {
-    // A private FerretDB for this test only, so stopping it does not disturb the others.
-    const dataDir = mkdtempSync(join(tmpdir(), 'rakubun-ferret-'));
+    // A private MongoDB-wire server for this test only, so killing it does not disturb the others.
+    const dataDir = mkdtempSync(join(tmpdir(), 'rakubun-mongo-'));
     const port = await freePort();
+    const command = await ensureEmbeddedMongo();
     const startDb = () =>
-      startFerretDb({ bin: binaryPath('ferretdb'), dataDir, logDir: join(dataDir, 'logs'), port });
-    let ferret: RunningServer | undefined = await startDb();
+      startEmbeddedMongo({
+        command,
+        dataFile: join(dataDir, 'data.mv.db'),
+        logDir: join(dataDir, 'logs'),
+        port,
+      });
+    let mongo: RunningServer | undefined = await startDb();
     const world = await startPurchaseWorld({ MONGODB_URL: `mongodb://127.0.0.1:${port}` }, { worker: false });
     const worker = await startWorkerProcess(world.settings);
     try {
@@ -63,11 +69,11 @@ describe('purchases under failure', function () {
         path_prefix: `/v1/checkout/sessions/${purchase.session_id}`,
       });
       await world.control(`checkout/sessions/${purchase.session_id}/pay`); // the API accepted the webhook
-      await ferret.kill(); // while the workflow reads the payment back from Stripe
-      ferret = undefined;
+      await mongo.kill(); // while the workflow reads the payment back from Stripe
+      mongo = undefined;
       // Longer than the driver's 5 s server selection: activity attempts really fail meanwhile.
       await new Promise((resolve) => setTimeout(resolve, 9_000));
-      ferret = await startDb();
+      mongo = await startDb();
       await world.waitForStatus(purchase.purchase_id, 'fulfilled', 90_000);
       assert.equal(await world.balance(purchase.user), before + purchase.credits);
       assert.deepEqual(await purchaseEntryKinds(port, purchase.purchase_id), { purchase: 1 });
@@ -79,7 +85,7 @@ describe('purchases under failure', function () {
     } finally {
       await worker.stop();
       await world.stop();
-      await ferret?.stop();
+      await mongo?.stop();
     }
   });
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { rateLimit } from '../../src/http/middleware/rate-limit';
-import { stack, startTestApi } from '../helpers/env';
+import { createMongo } from '../../src/mongo/client';
+import { stack, startTestApi, testConfig } from '../helpers/env';
 import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
 
 describe('HTTP contract: errors, limits, HTTPS', () => {
@@ -63,37 +66,45 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
     }
   });
 
-  it('the limiter counts exactly under concurrency and resets with the window', async () => {
-    const { db } = await stack();
+  it('the limiter counts exactly across two API processes racing, and resets with the window', async () => {
+    await stack();
     const windowMs = 2_000;
-    const app = new Koa();
-    app.use(async (ctx, next) => {
-      try {
-        await next();
-      } catch (error) {
-        ctx.status = (error as { status: number }).status;
-      }
-    });
     const key = `test:${randomUUID()}`;
-    app.use(rateLimit(db, 10, () => key, windowMs));
-    app.use((ctx) => {
-      ctx.body = 'ok';
+    // Two apps with a MongoDB connection each: two API processes sharing one limit.
+    const processes = [0, 1].map(() => {
+      const mongo = createMongo(testConfig());
+      const app = new Koa();
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch (error) {
+          ctx.status = (error as { status: number }).status;
+        }
+      });
+      app.use(rateLimit(mongo.db, 10, () => key, windowMs));
+      app.use((ctx) => {
+        ctx.body = 'ok';
+      });
+      return { mongo, server: app.listen(0, '127.0.0.1') };
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as { port: number };
+    await Promise.all(processes.map(({ server }) => once(server, 'listening')));
+    const urls = processes.map(({ server }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     const burst = async () =>
-      Promise.all(Array.from({ length: 30 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.status)));
+      Promise.all(Array.from({ length: 60 }, (_, i) => fetch(urls[i % 2]!).then((r) => r.status)));
     try {
       // Start just after a window boundary so the burst stays inside one window.
       await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
       const first = await burst();
       assert.equal(first.filter((s) => s === 200).length, 10, `statuses ${first}`);
+      assert.equal(first.filter((s) => s === 429).length, 50);
       await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
       const second = await burst();
       assert.equal(second.filter((s) => s === 200).length, 10, 'a new window has a fresh budget');
     } finally {
-      server.close();
+      for (const { mongo, server } of processes) {
+        server.close();
+        await mongo.client.close();
+      }
     }
   });
 

@@ -5,13 +5,18 @@ import { isDuplicateKeyError } from '../../mongo/errors';
 import type { AppState } from '../context';
 import { ApiError } from '../errors';
 
+interface WindowCounter {
+  _id: string;
+  count: number;
+  expire_at: Date;
+}
+
 /**
- * A fixed window per caller, shared by every API process through MongoDB. A request is let through
- * by claiming one of the window's `limit` numbered slots with an insert that a unique index guards
- * (key, window, slot); a taken slot means "try the next one". Inserts are never lost, unlike `$inc`
- * on this MongoDB-wire server, so exactly `limit` requests a window get through, however many API
- * processes race. The slot documents double as request telemetry (platform, plugin version) and
- * expire after a day.
+ * A fixed window per caller, shared by every API process through MongoDB: one counter document per
+ * (caller, window), bumped with one atomic upsert per request. `$inc` on a single document is atomic
+ * on MongoDB and on the local server, so exactly `limit` requests a window get through however many
+ * API processes race, and the work per request stays one write whatever the traffic was. Counters
+ * expire a little after their window (a TTL index; pruneExpired where there is none).
  */
 export function rateLimit(
   db: Db,
@@ -19,35 +24,32 @@ export function rateLimit(
   keyOf: (ctx: Parameters<Middleware<AppState>>[0]) => string,
   windowMs = 60_000,
 ): Middleware<AppState> {
-  const slots = db.collection(collectionNames.rateLimitHits);
+  const counters = db.collection<WindowCounter>(collectionNames.rateLimitWindows);
+  const bump = (id: string, expireAt: Date) =>
+    counters.findOneAndUpdate(
+      { _id: id },
+      { $inc: { count: 1 }, $setOnInsert: { expire_at: expireAt } },
+      { upsert: true, returnDocument: 'after', projection: { count: 1 } },
+    );
   return async (ctx, next) => {
     const now = Date.now();
     const window = Math.floor(now / windowMs);
-    const key = keyOf(ctx);
-    const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+    const windowEnd = (window + 1) * windowMs;
+    const id = `${keyOf(ctx)}:${windowMs}:${window}`;
+    const resetSeconds = Math.max(1, Math.ceil((windowEnd - now) / 1000));
     ctx.set('RateLimit-Limit', String(limit));
     ctx.set('RateLimit-Reset', String(resetSeconds));
 
-    let slot = (await slots.countDocuments({ key, window })) + 1;
-    for (; slot <= limit; slot += 1) {
-      try {
-        await slots.insertOne({
-          key,
-          window,
-          slot,
-          at: new Date(now),
-          path: ctx.path.slice(0, 200),
-          platform: ctx.state.client?.platform,
-          plugin_version: ctx.state.client?.plugin_version,
-          expire_at: new Date(now + 24 * 3600_000),
-        });
-        break;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
-    }
-    ctx.set('RateLimit-Remaining', String(Math.max(0, limit - slot)));
-    if (slot > limit) {
+    const expireAt = new Date(windowEnd + 60_000);
+    // Two first requests of a window may both try to insert the counter: the loser's upsert is
+    // refused by the _id index, and bumping again finds the document.
+    const counter = await bump(id, expireAt).catch((error) => {
+      if (isDuplicateKeyError(error)) return bump(id, expireAt);
+      throw error;
+    });
+    const count = counter?.count ?? 1;
+    ctx.set('RateLimit-Remaining', String(Math.max(0, limit - count)));
+    if (count > limit) {
       throw new ApiError(
         429,
         'rate_limited',
