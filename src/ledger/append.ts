@@ -135,8 +135,8 @@ export async function appendEntry(
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Lost a race for this seq, or the head we started from was behind. Let the winners through,
-      // then move on with at most two point reads: no read forward to the end, which on FerretDB
-      // is a scan of the whole table and would let the winner's next write win again.
+      // then move on with at most two point reads: no read forward to the end, which would let the
+      // winner's next write win again while this one is still reading.
       lostRaces += 1;
       await backoff(lostRaces);
       const cached = await readCachedHead(store, request.account_id);

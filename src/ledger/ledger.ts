@@ -102,9 +102,9 @@ export function createLedger(options: LedgerOptions) {
   }
 
   /** Opens the account (welcome grants on first sight) and returns a head to append from. */
-  async function open(ref: AccountRef): Promise<AccountHead> {
-    const { account, head } = await openAccount(store, ref, welcome.length > 0, now());
-    if (account.welcome_done) return head;
+  async function open(ref: AccountRef): Promise<{ head: AccountHead; latest: boolean }> {
+    const { account, head, latest: confirmed } = await openAccount(store, ref, welcome.length > 0, now());
+    if (account.welcome_done) return { head, latest: confirmed };
     let latest = head;
     for (const [creditType, amount] of welcome) {
       const expiresAt = options.welcomeExpiresInDays
@@ -133,7 +133,7 @@ export function createLedger(options: LedgerOptions) {
       }
     }
     await markWelcomeDone(store, head.account_id);
-    return latest;
+    return { head: latest, latest: false };
   }
 
   function target(ref: AccountRef, accountId: string) {
@@ -155,7 +155,7 @@ export function createLedger(options: LedgerOptions) {
     const accountId = accountIdOf(ref.instance_id, ref.user_id);
     const appendNow = async () => {
       // A write queued behind another starts from the head that one left: no read needed.
-      const head = recentHeads.get(accountId) ?? (await open(ref));
+      const head = recentHeads.get(accountId) ?? (await open(ref)).head;
       const queuedBehind = queue?.waitingFor(accountId) ?? 0;
       try {
         const result = await appendEntry(
@@ -232,9 +232,13 @@ export function createLedger(options: LedgerOptions) {
       return account?.user_email;
     },
 
-    /** The exact balances now (GET credits): one cache read plus a point read that finds no newer entry. */
+    /**
+     * The exact balances now (GET credits): one round trip that reads the cache and finds no newer
+     * entry; only a lagging cache costs more reads.
+     */
     async balances(ref: AccountRef): Promise<AccountHead> {
-      return (await rollForward(store, await open(ref))).head;
+      const { head, latest } = await open(ref);
+      return latest ? head : (await rollForward(store, head)).head;
     },
 
     /** Spends credits; never below zero (InsufficientCreditsError, nothing written). */

@@ -4,8 +4,8 @@ import { entryIdOf } from './ids';
 import type { AccountHead, Balances, LedgerAccount, LedgerEntry } from './types';
 
 // Reading an account's exact head. The `ledger_accounts` document is only a cache: it may lag (a
-// crash between insert and cache update, a burst that moves it every 16th entry) or step back (two
-// cache updates racing), so every read rolls forward from it through the entries.
+// crash between insert and cache update, a burst that moves it every 16th entry), so every read
+// rolls forward from it through the entries.
 
 export interface LedgerStore {
   entries: Collection<LedgerEntry>;
@@ -43,12 +43,45 @@ export async function rollForward(
     const next = await store.entries.findOne({ _id: entryIdOf(head.account_id, head.seq + 1) });
     if (!next) return { head, passed };
     passed.push(next);
-    head = {
-      account_id: head.account_id,
-      seq: next.seq,
-      balances: normaliseBalances(next.balances_after, store.creditTypes),
-    };
+    head = headAt(store, next);
   }
+}
+
+/**
+ * The account's cache document and, in the same round trip, the entry right after the cached seq
+ * (null when there is none, the common case: then the cache is the latest state). A `$lookup` on
+ * the entries' `_id`, so it is one point read of each collection on MongoDB and on the local server.
+ */
+export async function readAccountAndNext(
+  store: LedgerStore,
+  accountId: string,
+): Promise<{ account: LedgerAccount | null; next: LedgerEntry | null }> {
+  const [found] = await store.accounts
+    .aggregate<LedgerAccount & { next: LedgerEntry[] }>([
+      { $match: { _id: accountId } },
+      { $addFields: { next_entry_id: { $concat: ['$_id', '#', { $toString: { $add: ['$seq', 1] } }] } } },
+      {
+        $lookup: {
+          from: store.entries.collectionName,
+          localField: 'next_entry_id',
+          foreignField: '_id',
+          as: 'next',
+        },
+      },
+    ])
+    .toArray();
+  if (!found) return { account: null, next: null };
+  const { next, next_entry_id: _id, ...account } = found as typeof found & { next_entry_id?: string };
+  return { account: account as LedgerAccount, next: next[0] ?? null };
+}
+
+/** The state right after an entry: the head an append may start from. */
+export function headAt(store: LedgerStore, entry: LedgerEntry): AccountHead {
+  return {
+    account_id: entry.account_id,
+    seq: entry.seq,
+    balances: normaliseBalances(entry.balances_after, store.creditTypes),
+  };
 }
 
 /** The cached head: some entry's exact state, possibly not the latest. */
@@ -66,15 +99,14 @@ export async function readCachedHead(
 }
 
 /**
- * Moves the cache to a head this writer just wrote, always past the cached seq it started from.
- * Filtered on _id alone: FerretDB's SQLite backend evaluates any other filter (`seq < n`) by decoding
- * every document of the collection in Go (measured 3x slower, and slower the more accounts), and
- * even that filter is not atomic there. So two writers may leave the cache a step behind; readers
- * read forward from it anyway, which is what makes reads exact.
+ * Moves the cache to a head this writer just wrote, only forward: the filter on seq makes the
+ * update a no-op when another writer already moved it further (single-document updates are atomic
+ * on MongoDB and on the local server). It can still lag, after a crash between an entry's insert and
+ * this update, which is why readers look for the entry after it.
  */
 export async function advanceCache(store: LedgerStore, head: AccountHead, now: Date): Promise<void> {
   await store.accounts.updateOne(
-    { _id: head.account_id },
+    { _id: head.account_id, seq: { $lt: head.seq } },
     { $set: { seq: head.seq, balances: head.balances, updated_at: now } },
   );
 }
@@ -84,7 +116,7 @@ export function findEntryByKey(
   accountId: string,
   idempotencyKey: string,
 ): Promise<LedgerEntry | null> {
-  // Indexed on MongoDB; a scan on FerretDB's SQLite backend, which is why only replays and refusals
-  // of caller-keyed requests come here, never the common path.
+  // An index lookup, but a second one: only replays and refusals of caller-keyed requests come here,
+  // never the common path.
   return store.entries.findOne({ account_id: accountId, idempotency_key: idempotencyKey });
 }

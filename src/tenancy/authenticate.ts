@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { findApiKey } from './api-keys';
 import { hashToken, parseScopedKey, tokenMatches } from './credentials';
-import { findInstance, type InstanceDoc, instances } from './instances';
+import { findInstance, findInstanceCached, type InstanceDoc, instances } from './instances';
 import type { Scope } from './scopes';
 
 // The one credential check: plugin authentication (http/middleware/plugin-auth.ts) and the
@@ -36,14 +36,17 @@ export interface Authenticated {
   grant: Grant;
 }
 
-/** The instance named by X-Instance-ID, when the token is one of its live credentials. */
+/**
+ * The instance named by X-Instance-ID, when the token is one of its live credentials. The instance
+ * may be up to a second old (instance-cache.ts); the token is checked against it on every call.
+ */
 export async function authenticate(
   db: Db,
   instanceId: string,
   token: string,
   now = new Date(),
 ): Promise<Authenticated | undefined> {
-  const instance = await findInstance(db, instanceId);
+  const instance = await findInstanceCached(db, instanceId);
   const grant = instance ? await credentialGrant(db, instance, token, now) : undefined;
   return instance && grant ? { instance, grant } : undefined;
 }

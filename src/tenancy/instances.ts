@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import { hashToken, newApiToken, newWebhookSecret } from './credentials';
+import { cachedInstance, forgetInstance } from './instance-cache';
 import type { SecretBox, StoredSecret } from './secret-box';
 import { parseSiteTime } from './site-time';
 
@@ -178,6 +179,11 @@ export async function registerInstance(db: Db, box: SecretBox, registration: Reg
   return { instance_id: registration.instance_id, api_token: apiToken, webhook_secret: webhookSecret };
 }
 
+/** The instance as plugin authentication sees it: read at most a second ago (instance-cache.ts). */
+export function findInstanceCached(db: Db, instanceId: string): Promise<InstanceDoc | null> {
+  return cachedInstance(db, instanceId, findInstance);
+}
+
 export function findInstance(db: Db, instanceId: string): Promise<InstanceDoc | null> {
   return instances(db).findOne({ instance_id: instanceId }, { projection: { _id: 0 } });
 }
@@ -223,6 +229,7 @@ export async function rotateCredentials(
     set.previous_webhook_secret_expires_at = graceEnds;
   }
   await instances(db).updateOne({ instance_id: instance.instance_id }, { $set: set });
+  forgetInstance(db, instance.instance_id);
   return fresh;
 }
 
@@ -235,11 +242,13 @@ export async function updateInstance(
   patch: InstancePatch,
   now = new Date(),
 ) {
-  return instances(db).findOneAndUpdate(
+  const updated = await instances(db).findOneAndUpdate(
     { instance_id: instance.instance_id },
     { $set: { ...profileToStore(patch, instance.timezone), updated_at: now } },
     { returnDocument: 'after' },
   );
+  forgetInstance(db, instance.instance_id);
+  return updated;
 }
 
 export async function setInstanceStatus(
@@ -253,7 +262,11 @@ export async function setInstanceStatus(
     status === 'disabled'
       ? { $set: { status, disabled_reason: reason ?? 'disabled by operator', updated_at: now } }
       : { $set: { status, updated_at: now }, $unset: { disabled_reason: '' as const } };
-  return instances(db).findOneAndUpdate({ instance_id: instanceId }, update, { returnDocument: 'after' });
+  const updated = await instances(db).findOneAndUpdate({ instance_id: instanceId }, update, {
+    returnDocument: 'after',
+  });
+  forgetInstance(db, instanceId);
+  return updated;
 }
 
 /** Where and how to sign webhooks for an instance (the delivery activities use this). */

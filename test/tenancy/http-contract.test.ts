@@ -66,11 +66,10 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
     }
   });
 
-  it('the limiter counts exactly across two API processes racing, and resets with the window', async () => {
+  /** Two apps with a MongoDB connection each: two API processes sharing one limit. */
+  async function twoLimitedProcesses(limit: number, windowMs: number) {
     await stack();
-    const windowMs = 2_000;
     const key = `test:${randomUUID()}`;
-    // Two apps with a MongoDB connection each: two API processes sharing one limit.
     const processes = [0, 1].map(() => {
       const mongo = createMongo(testConfig());
       const app = new Koa();
@@ -81,7 +80,7 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
           ctx.status = (error as { status: number }).status;
         }
       });
-      app.use(rateLimit(mongo.db, 10, () => key, windowMs));
+      app.use(rateLimit(mongo.db, limit, () => key, windowMs));
       app.use((ctx) => {
         ctx.body = 'ok';
       });
@@ -89,22 +88,60 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
     });
     await Promise.all(processes.map(({ server }) => once(server, 'listening')));
     const urls = processes.map(({ server }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    const burst = async () =>
-      Promise.all(Array.from({ length: 60 }, (_, i) => fetch(urls[i % 2]!).then((r) => r.status)));
+    return {
+      /** `count` requests alternating between the processes, 25 at a time; their statuses. */
+      async burst(count: number): Promise<number[]> {
+        const statuses: number[] = [];
+        let sent = 0;
+        await Promise.all(
+          Array.from({ length: 25 }, async () => {
+            while (sent < count) {
+              const url = urls[sent++ % 2]!;
+              statuses.push((await fetch(url)).status);
+            }
+          }),
+        );
+        return statuses;
+      },
+      async close() {
+        for (const { mongo, server } of processes) {
+          server.close();
+          await mongo.client.close();
+        }
+      },
+    };
+  }
+  const admitted = (statuses: number[]) => statuses.filter((s) => s === 200).length;
+  const nextWindow = (windowMs: number) =>
+    new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
+
+  it('the limiter counts exactly across two API processes racing, and resets with the window', async () => {
+    const windowMs = 2_000;
+    const limited = await twoLimitedProcesses(10, windowMs);
     try {
       // Start just after a window boundary so the burst stays inside one window.
-      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
-      const first = await burst();
-      assert.equal(first.filter((s) => s === 200).length, 10, `statuses ${first}`);
+      await nextWindow(windowMs);
+      const first = await limited.burst(60);
+      assert.equal(admitted(first), 10, `statuses ${first}`);
       assert.equal(first.filter((s) => s === 429).length, 50);
-      await new Promise((resolve) => setTimeout(resolve, windowMs - (Date.now() % windowMs) + 50));
-      const second = await burst();
-      assert.equal(second.filter((s) => s === 200).length, 10, 'a new window has a fresh budget');
+      await nextWindow(windowMs);
+      assert.equal(admitted(await limited.burst(60)), 10, 'a new window has a fresh budget');
     } finally {
-      for (const { mongo, server } of processes) {
-        server.close();
-        await mongo.client.close();
-      }
+      await limited.close();
+    }
+  });
+
+  it('a high limit is claimed in blocks, and still admits exactly the limit across processes', async () => {
+    const windowMs = 6_000;
+    const limited = await twoLimitedProcesses(300, windowMs);
+    try {
+      await nextWindow(windowMs);
+      const statuses = await limited.burst(900);
+      assert.equal(admitted(statuses), 300);
+      assert.equal(statuses.length, 900);
+      assert.ok(statuses.every((s) => s === 200 || s === 429));
+    } finally {
+      await limited.close();
     }
   });
 

@@ -87,9 +87,9 @@ export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
       charge_id: event.chargeId,
       dispute_id: event.objectType === 'dispute' ? event.objectId : null,
     };
-    await signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal);
-    // An audit trail of what Stripe told us (the workflow already deduplicates by event id).
-    await deps.db
+    // The audit record of what Stripe told us is written alongside the signal, not after it: it is
+    // best effort (the workflow itself deduplicates by event id), so it costs no extra round trip.
+    const audit = deps.db
       .collection(collectionNames.stripeEvents)
       .insertOne({
         _id: event.id as never,
@@ -100,6 +100,10 @@ export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
       .catch((error) => {
         if (!isDuplicateKeyError(error)) log.warn({ err: error }, 'could not record the Stripe event');
       });
+    await Promise.all([
+      signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal),
+      audit,
+    ]);
     log.info({ purchase_id: purchaseId }, 'Stripe event handed to the purchase workflow');
     ctx.body = { success: true, received: true, handled: true, purchase_id: purchaseId };
   });

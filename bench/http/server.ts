@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { loadConfigOrExit } from '../../src/config';
+import { createApp } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
+import { createMongo } from '../../src/mongo/client';
+import { ensureIndexes } from '../../src/mongo/collections';
+import { packageStore } from '../../src/packages/store';
+import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
+import { createTemporal } from '../../src/temporal/client';
+import { createSecretBox } from '../../src/tenancy/secret-box';
+
+// The API process of `npm run bench:http`: the product's app exactly as src/main/api.ts builds it,
+// and beside it, in the same process on the same MongoDB pool and Temporal client, the bare routes
+// that are each hot path's ceiling (one driver call or one Temporal call behind a plain Koa route).
+// Requests under /bare/ go to those; everything else to the product.
+
+export const bareCollection = 'bench_bare';
+/** A task queue no worker polls: the bare signalWithStart costs the Temporal server alone. */
+export const bareTaskQueue = 'bench-bare-unpolled';
+
+function bareApp(deps: {
+  db: ReturnType<typeof createMongo>['db'];
+  temporal: ReturnType<typeof createTemporal>;
+}) {
+  const router = new Router();
+  const collection = deps.db.collection<{ _id: string; n: number }>(bareCollection);
+  router.get('/bare/find-one', async (ctx) => {
+    ctx.body = (await collection.findOne({ _id: 'hot' })) ?? {};
+  });
+  router.post('/bare/insert-one', async (ctx) => {
+    const _id = randomUUID();
+    await collection.insertOne({ _id, n: 1 });
+    ctx.body = { _id };
+  });
+  router.post('/bare/signal-with-start', async (ctx) => {
+    await deps.temporal.client.workflow.signalWithStart('purchaseWorkflow', {
+      taskQueue: bareTaskQueue,
+      workflowId: `bench-bare-${randomUUID()}`,
+      args: [{ purchase_id: 'bare' }],
+      signal: 'stripeEvent',
+      signalArgs: [{ event_id: randomUUID(), type: 'checkout.session.completed' }],
+    });
+    ctx.body = { ok: true };
+  });
+  return new Koa().use(router.routes());
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
+  const mongo = createMongo(config);
+  const temporal = createTemporal(config);
+  await ensureIndexes(mongo.db);
+  await packageStore(mongo.db).seed(config.CREDIT_TYPES);
+  await mongo.db
+    .collection<{ _id: string; n: number }>(bareCollection)
+    .updateOne({ _id: 'hot' }, { $set: { n: 1 } }, { upsert: true });
+  const product = createApp({
+    config,
+    logger,
+    db: mongo.db,
+    temporal,
+    secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
+    stripe: stripeGatewayFromConfig(config),
+  }).callback();
+  const bare = bareApp({ db: mongo.db, temporal }).callback();
+  const server = http.createServer((req, res) => (req.url?.startsWith('/bare/') ? bare : product)(req, res));
+  server.keepAliveTimeout = 60_000;
+  server.listen(config.PORT, config.HOST, () => console.log(`bench API listening on ${config.PORT}`));
+  process.on('SIGTERM', () => {
+    server.closeAllConnections();
+    server.close(() => {
+      void Promise.all([temporal.connection.close(), mongo.client.close()]).then(() => process.exit(0));
+    });
+  });
+}
+
+if (require.main === module) void main();
