@@ -1,6 +1,6 @@
 import { isDuplicateKeyError } from '../mongo/collections';
 import { accountIdOf, normaliseUserId } from './ids';
-import { headAt, type LedgerStore, normaliseBalances, readAccountAndNext } from './store';
+import { type LedgerStore, normaliseBalances } from './store';
 import type { AccountHead, AccountRef, LedgerAccount } from './types';
 
 // Opening an account: the cache document is created before the account's first entry, so "no
@@ -10,8 +10,6 @@ import type { AccountHead, AccountRef, LedgerAccount } from './types';
 export interface OpenedAccount {
   account: LedgerAccount;
   head: AccountHead;
-  /** True when the read found no entry after `head`: it was the latest state at that moment. */
-  latest: boolean;
 }
 
 export async function openAccount(
@@ -21,9 +19,7 @@ export async function openAccount(
   now: Date,
 ): Promise<OpenedAccount> {
   const accountId = accountIdOf(ref.instance_id, ref.user_id);
-  const read = await readAccountAndNext(store, accountId);
-  let account = read.account;
-  let next = read.next;
+  let account = await store.accounts.findOne({ _id: accountId });
   if (!account) {
     const fresh: LedgerAccount = {
       _id: accountId,
@@ -41,8 +37,7 @@ export async function openAccount(
       account = fresh;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      // A concurrent first request made it, and may have written entries since.
-      ({ account, next } = await readAccountAndNext(store, accountId));
+      account = await store.accounts.findOne({ _id: accountId }); // a concurrent first request made it
       if (!account) throw error;
     }
   } else if (ref.user_email && account.user_email !== ref.user_email) {
@@ -50,15 +45,14 @@ export async function openAccount(
     await store.accounts.updateOne({ _id: accountId }, { $set: { user_email: ref.user_email } });
     account.user_email = ref.user_email;
   }
-  // A lagging cache: start from the entry after it (the caller reads on from there if it must).
-  const head = next
-    ? headAt(store, next)
-    : {
-        account_id: accountId,
-        seq: account.seq,
-        balances: normaliseBalances(account.balances, store.creditTypes),
-      };
-  return { account, head, latest: next === null };
+  return {
+    account,
+    head: {
+      account_id: accountId,
+      seq: account.seq,
+      balances: normaliseBalances(account.balances, store.creditTypes),
+    },
+  };
 }
 
 export async function markWelcomeDone(store: LedgerStore, accountId: string): Promise<void> {

@@ -4,8 +4,8 @@ import { entryIdOf } from './ids';
 import type { AccountHead, Balances, LedgerAccount, LedgerEntry } from './types';
 
 // Reading an account's exact head. The `ledger_accounts` document is only a cache: it may lag (a
-// crash between insert and cache update, a burst that moves it every 16th entry), so every read
-// rolls forward from it through the entries.
+// crash between insert and cache update, a burst that moves it every 16th entry) or step back (two
+// cache updates racing), so every read rolls forward from it through the entries.
 
 export interface LedgerStore {
   entries: Collection<LedgerEntry>;
@@ -48,31 +48,23 @@ export async function rollForward(
 }
 
 /**
- * The account's cache document and, in the same round trip, the entry right after the cached seq
- * (null when there is none, the common case: then the cache is the latest state). A `$lookup` on
- * the entries' `_id`, so it is one point read of each collection on MongoDB and on the local server.
+ * The state at `seq` if it is the latest: one query for entries seq and seq+1 by `_id` (the only
+ * filter the local server answers from an index besides plain equality on an indexed field). Entries
+ * are contiguous, so "seq+1 is absent" proves seq is the head; when seq+1 exists this reads forward.
+ * Undefined when entry seq itself is missing (a seq this process never saw written).
  */
-export async function readAccountAndNext(
+export async function readHeadFrom(
   store: LedgerStore,
   accountId: string,
-): Promise<{ account: LedgerAccount | null; next: LedgerEntry | null }> {
-  const [found] = await store.accounts
-    .aggregate<LedgerAccount & { next: LedgerEntry[] }>([
-      { $match: { _id: accountId } },
-      { $addFields: { next_entry_id: { $concat: ['$_id', '#', { $toString: { $add: ['$seq', 1] } }] } } },
-      {
-        $lookup: {
-          from: store.entries.collectionName,
-          localField: 'next_entry_id',
-          foreignField: '_id',
-          as: 'next',
-        },
-      },
-    ])
-    .toArray();
-  if (!found) return { account: null, next: null };
-  const { next, next_entry_id: _id, ...account } = found as typeof found & { next_entry_id?: string };
-  return { account: account as LedgerAccount, next: next[0] ?? null };
+  seq: number,
+): Promise<AccountHead | undefined> {
+  const ids = [entryIdOf(accountId, seq + 1), ...(seq > 0 ? [entryIdOf(accountId, seq)] : [])];
+  const found = await store.entries.find({ _id: { $in: ids } }).toArray();
+  const after = found.find((entry) => entry.seq === seq + 1);
+  if (after) return (await rollForward(store, headAt(store, after))).head;
+  if (seq === 0) return { account_id: accountId, seq: 0, balances: normaliseBalances({}, store.creditTypes) };
+  const at = found.find((entry) => entry.seq === seq);
+  return at ? headAt(store, at) : undefined;
 }
 
 /** The state right after an entry: the head an append may start from. */
@@ -99,14 +91,14 @@ export async function readCachedHead(
 }
 
 /**
- * Moves the cache to a head this writer just wrote, only forward: the filter on seq makes the
- * update a no-op when another writer already moved it further (single-document updates are atomic
- * on MongoDB and on the local server). It can still lag, after a crash between an entry's insert and
- * this update, which is why readers look for the entry after it.
+ * Moves the cache to a head this writer just wrote. Filtered on _id alone: the local server looks up
+ * by index only for a plain `_id` filter and scans for `{_id, seq: {$lt: n}}`. So two writers may
+ * leave the cache a step behind (never ahead of an entry); readers read forward from it anyway,
+ * which is what makes reads exact.
  */
 export async function advanceCache(store: LedgerStore, head: AccountHead, now: Date): Promise<void> {
   await store.accounts.updateOne(
-    { _id: head.account_id, seq: { $lt: head.seq } },
+    { _id: head.account_id },
     { $set: { seq: head.seq, balances: head.balances, updated_at: now } },
   );
 }
