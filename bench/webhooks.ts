@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Db, MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -16,9 +16,10 @@ import { registerInstance } from '../src/tenancy/instances';
 import { createSecretBox } from '../src/tenancy/secret-box';
 import { mapLimit } from '../src/webhooks/map-limit';
 import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
+import type { BarePost } from './bare-delivery-workflow';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
-// Temporal, FerretDB in a temporary folder), against receivers in this process, next to a bare loop
+// Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in this process, next to a bare loop
 // of HTTP POSTs from this process to the same receiver. Bursts measure throughput (and the queueing
 // they cause); a paced run below capacity measures the latency of one delivery. It also prints what
 // the MongoDB-wire commands cost, since those bound the figures on this stack. Each scenario stops
@@ -192,6 +193,69 @@ async function bareLoop(name: string, url: string, concurrency: number, count: n
   };
 }
 
+/**
+ * The ceiling: the same burst as one bare workflow per event, each with one activity that POSTs it,
+ * started by 16 callers like the publishes; timed from the start call to receipt.
+ */
+async function bareWorkflowScenario(
+  name: string,
+  client: Client,
+  taskQueue: string,
+  url: string,
+  arrivals: Map<string, number>,
+  count: number,
+): Promise<Figures> {
+  arrivals.clear();
+  const startedAt = new Map<string, number>();
+  const started = performance.now();
+  const runId = Date.now();
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    publishConcurrency,
+    async (i) => {
+      const id = `bare_${runId}_${i}`;
+      startedAt.set(id, performance.now());
+      await client.workflow.start('bareDeliveryWorkflow', { taskQueue, workflowId: id, args: [url, id] });
+    },
+  );
+  while (arrivals.size < count && performance.now() - started < scenarioLimitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const latencies = [...startedAt].flatMap(([id, t0]) => {
+    const at = arrivals.get(id);
+    return at === undefined ? [] : [at - t0];
+  });
+  latencies.sort((a, b) => a - b);
+  const last = Math.max(...arrivals.values());
+  return {
+    name,
+    count: latencies.length,
+    perSecond: (latencies.length / (last - started)) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** The bare workflow's activity: one POST with keep-alive, the webhook id in its header. */
+function barePostActivity(): BarePost {
+  const agent = new http.Agent({ keepAlive: true });
+  return {
+    post: (url, id) =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request(
+          `${url}/`,
+          { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'webhook-id': id } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ id, event: 'credits_updated' }));
+      }),
+  };
+}
+
 async function registerSites(db: Db, receivers: Receiver[]): Promise<string[]> {
   const box = createSecretBox(undefined);
   const ids: string[] = [];
@@ -253,6 +317,14 @@ async function main(): Promise<void> {
       workflowBundlePath,
     });
     const running = worker.run();
+    const bareTaskQueue = 'bench-bare-delivery';
+    const bareWorker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: bareTaskQueue,
+      workflowsPath: require.resolve('./bare-delivery-workflow'),
+      activities: barePostActivity(),
+    });
+    const bareRunning = bareWorker.run();
     const publisher: WebhookPublisherDeps = { db, client, config };
 
     const arrivals = new Map<string, number>();
@@ -291,6 +363,14 @@ async function main(): Promise<void> {
         pacedPerSecond,
       ),
       await deliveryScenario('webhooks, 100 endpoints, burst', publisher, manySites, arrivals, burstEvents),
+      await bareWorkflowScenario(
+        'bare workflow + 1 POST activity, burst',
+        client,
+        bareTaskQueue,
+        one.url,
+        arrivals,
+        burstEvents,
+      ),
       await bareLoop('bare POST loop, sequential', one.url, 1, burstEvents),
       await bareLoop(`bare POST loop, ${cap} in flight (per-host cap)`, one.url, cap, burstEvents),
       await bareLoop(
@@ -308,7 +388,7 @@ async function main(): Promise<void> {
     );
     for (const result of results) say(line(result));
     say('');
-    say('MongoDB-wire commands during those rows (FerretDB serialises writes through SQLite):');
+    say('MongoDB-wire commands during those rows:');
     for (const [name, durations] of commandMs) {
       durations.sort((a, b) => a - b);
       const mean = durations.reduce((sum, value) => sum + value, 0) / durations.length;
@@ -322,7 +402,8 @@ async function main(): Promise<void> {
     say(`[bench] done in ${Math.round((Date.now() - benchStarted) / 1000)}s`);
 
     worker.shutdown();
-    await running;
+    bareWorker.shutdown();
+    await Promise.all([running, bareRunning]);
     await connection.close();
     await nativeConnection.close();
     await mongoClient.close();

@@ -28,8 +28,8 @@ const connectionCounts = [16, 50];
 const userAgent = 'Rakubun-WordPress-Plugin/2.0.1';
 const buyers = 1_000;
 
-function spawnTs(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+function spawnTs(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, entry)], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -98,7 +98,11 @@ async function main(): Promise<void> {
     };
     say('[bench] bundling workflow code');
     await ensureWorkflowBundle(say);
-    children.push(spawnTs('bench/http/server.ts', env), spawnTs('src/main/worker.ts', env));
+    children.push(
+      // BENCH_API_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the API process only.
+      spawnTs('bench/http/server.ts', env, process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean)),
+      spawnTs('src/main/worker.ts', env),
+    );
     await waitForPort(apiPort, 60_000, 'bench API');
     const api = `http://127.0.0.1:${apiPort}`;
 
@@ -242,8 +246,13 @@ async function main(): Promise<void> {
       await autocannon({ url: api, connections: 16, duration: 2, requests: path.ceiling });
     }
     const rows: Row[] = [];
+    // BENCH_PATHS=credits,deduct runs only the paths whose name contains one of the words.
+    const only = process.env.BENCH_PATHS?.split(',').map((word) => word.trim().toLowerCase());
+    const chosen = paths.filter(
+      (path) => !only || only.some((word) => path.name.toLowerCase().includes(word)),
+    );
     const runAll = async (data: string) => {
-      for (const path of paths) {
+      for (const path of chosen) {
         for (const connections of connectionCounts) {
           say(`[bench] ${path.name}, ${connections} connections, ${data}`);
           const product = await measure(api, connections, path.product());
@@ -253,16 +262,19 @@ async function main(): Promise<void> {
       }
     };
     await runAll('as set up');
-    say(`[bench] loading ${loadCount.toLocaleString()} documents into every collection`);
-    await loadDocuments(db, loadCount, say);
-    await runAll(`+${loadCount / 1000}k docs each`);
+    if (loadCount > 0) {
+      say(`[bench] loading ${loadCount.toLocaleString()} documents into every collection`);
+      await loadDocuments(db, loadCount, say);
+      await runAll(`+${loadCount / 1000}k docs each`);
+    }
     await mongo.close();
 
     say('');
     say(formatTable(rows));
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running) child.kill('SIGTERM');
+    await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await sandbox.stop();
     await stack.stop();
     rmSync(scratchDir, { recursive: true, force: true });

@@ -48,10 +48,11 @@ export async function rollForward(
 }
 
 /**
- * The state at `seq` if it is the latest: one query for entries seq and seq+1 by `_id` (the only
- * filter the local server answers from an index besides plain equality on an indexed field). Entries
- * are contiguous, so "seq+1 is absent" proves seq is the head; when seq+1 exists this reads forward.
- * Undefined when entry seq itself is missing (a seq this process never saw written).
+ * The state at `seq` if it is still the latest: one query for entries seq and seq+1 by `_id` (the
+ * only filter the local server answers from an index besides plain equality on an indexed field).
+ * Entries are contiguous, so "seq+1 is absent" proves seq is the head. Undefined when seq+1 exists
+ * (another process wrote since: the caller starts again from the cache, which is at most a few
+ * entries behind, rather than reading forward from an old seq) or seq itself is missing.
  */
 export async function readHeadFrom(
   store: LedgerStore,
@@ -60,8 +61,7 @@ export async function readHeadFrom(
 ): Promise<AccountHead | undefined> {
   const ids = [entryIdOf(accountId, seq + 1), ...(seq > 0 ? [entryIdOf(accountId, seq)] : [])];
   const found = await store.entries.find({ _id: { $in: ids } }).toArray();
-  const after = found.find((entry) => entry.seq === seq + 1);
-  if (after) return (await rollForward(store, headAt(store, after))).head;
+  if (found.some((entry) => entry.seq === seq + 1)) return undefined;
   if (seq === 0) return { account_id: accountId, seq: 0, balances: normaliseBalances({}, store.creditTypes) };
   const at = found.find((entry) => entry.seq === seq);
   return at ? headAt(store, at) : undefined;

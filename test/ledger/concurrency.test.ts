@@ -96,4 +96,21 @@ describe('ledger under concurrency', function () {
     assert.equal(entries.filter((entry) => entry.kind === 'deduct').length, 100);
     assert.equal((await processes[2]!.balances(ref)).balances.rewrite, 0);
   });
+
+  it('a process that saw an account reads it exactly after another process wrote 50 entries', async () => {
+    const [first, second] = await Promise.all([testLedger({ db }), testLedger({ db })]);
+    const ref = { instance_id: freshInstance('seen'), user_id: 3 };
+    await first!.grant({ ...ref, credit_type: 'article', amount: 1_000 });
+    assert.equal((await first!.balances(ref)).balances.article, 1_000); // first now remembers seq 1
+    for (let i = 0; i < 50; i += 1) await second!.deduct({ ...ref, credit_type: 'article', amount: 2 });
+    const read = await first!.balances(ref);
+    assert.equal(read.balances.article, 900);
+    assert.equal(read.seq, 51);
+    // It writes from a stale head too: the unique index refuses seq 52, and the append recovers.
+    for (let i = 0; i < 5; i += 1) await second!.deduct({ ...ref, credit_type: 'article', amount: 2 });
+    const written = await first!.deduct({ ...ref, credit_type: 'article', amount: 1 });
+    assert.equal(written.entry.seq, 57);
+    assert.equal(written.balances.article, 889);
+    assert.equal((await second!.balances(ref)).balances.article, 889);
+  });
 });
