@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
 import Stripe from 'stripe';
 import { loadConfig } from '../../src/config';
+import { accountIdOf, entryIdOf } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/ledger';
 import { startLocalStack } from '../../src/stack/local-stack';
 import { projectRoot } from '../../src/stack/paths';
@@ -96,6 +97,9 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MINUTE: '1000000000',
       REGISTRATION_RATE_LIMIT_PER_MINUTE: '1000000000',
     };
+    // The bare findOne reads the entry the product's credits read looks at: u1's grant.
+    const instanceId = `bench-${randomUUID()}`;
+    env.BENCH_BARE_ENTRY_ID = entryIdOf(accountIdOf(instanceId, 'u1'), 1);
     say('[bench] bundling workflow code');
     await ensureWorkflowBundle(say);
     children.push(
@@ -107,7 +111,6 @@ async function main(): Promise<void> {
     const api = `http://127.0.0.1:${apiPort}`;
 
     // One plugin site, with a thousand users who have credits to spend.
-    const instanceId = `bench-${randomUUID()}`;
     const registered = await json(`${api}/api/v1/plugins/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'User-Agent': userAgent },

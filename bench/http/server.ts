@@ -6,7 +6,7 @@ import { loadConfigOrExit } from '../../src/config';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
 import { createMongo } from '../../src/mongo/client';
-import { ensureIndexes } from '../../src/mongo/collections';
+import { collectionNames, ensureIndexes } from '../../src/mongo/collections';
 import { packageStore } from '../../src/packages/store';
 import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
 import { createTemporal } from '../../src/temporal/client';
@@ -15,9 +15,11 @@ import { createSecretBox } from '../../src/tenancy/secret-box';
 // The API process of `npm run bench:http`: the product's app exactly as src/main/api.ts builds it,
 // and beside it, in the same process on the same MongoDB pool and Temporal client, the bare routes
 // that are each hot path's ceiling (one driver call or one Temporal call behind a plain Koa route).
-// Requests under /bare/ go to those; everything else to the product.
+// The bare driver calls go to the ledger's own collection, so they pay for the same indexes and the
+// same table size as the product. Requests under /bare/ go to those; everything else to the product.
 
-export const bareCollection = 'bench_bare';
+/** The entry the bare findOne reads: a real ledger entry's id (the bench's first grant). */
+const bareReadId = process.env.BENCH_BARE_ENTRY_ID ?? 'none';
 /** A task queue no worker polls: the bare signalWithStart costs the Temporal server alone. */
 export const bareTaskQueue = 'bench-bare-unpolled';
 
@@ -26,14 +28,28 @@ function bareApp(deps: {
   temporal: ReturnType<typeof createTemporal>;
 }) {
   const router = new Router();
-  const collection = deps.db.collection<{ _id: string; n: number }>(bareCollection);
+  const entries = deps.db.collection<Record<string, unknown> & { _id: string }>(
+    collectionNames.ledgerEntries,
+  );
   router.get('/bare/find-one', async (ctx) => {
-    ctx.body = (await collection.findOne({ _id: 'hot' })) ?? {};
+    ctx.body = (await entries.findOne({ _id: bareReadId })) ?? {};
   });
+  // An entry-shaped document with fresh values for every unique index (its own account, seq 1).
   router.post('/bare/insert-one', async (ctx) => {
-    const _id = randomUUID();
-    await collection.insertOne({ _id, n: 1 });
-    ctx.body = { _id };
+    const id = randomUUID();
+    await entries.insertOne({
+      _id: `bare:${id}#1`,
+      account_id: `bare:${id}`,
+      seq: 1,
+      kind: 'deduct',
+      credit_type: 'article',
+      delta: -1,
+      balances_after: { article: 0 },
+      idempotency_key: `txn:${id}`,
+      transaction_id: id,
+      created_at: new Date(),
+    });
+    ctx.body = { _id: id };
   });
   router.post('/bare/signal-with-start', async (ctx) => {
     await deps.temporal.client.workflow.signalWithStart('purchaseWorkflow', {
@@ -55,9 +71,6 @@ async function main(): Promise<void> {
   const temporal = createTemporal(config);
   await ensureIndexes(mongo.db);
   await packageStore(mongo.db).seed(config.CREDIT_TYPES);
-  await mongo.db
-    .collection<{ _id: string; n: number }>(bareCollection)
-    .updateOne({ _id: 'hot' }, { $set: { n: 1 } }, { upsert: true });
   const product = createApp({
     config,
     logger,
