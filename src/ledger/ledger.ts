@@ -7,7 +7,7 @@ import { type AppendRequest, appendEntry } from './append';
 import { GrantNotFoundError, InsufficientCreditsError } from './errors';
 import { accountIdOf, fingerprint, normaliseUserId } from './ids';
 import { seenAccounts } from './seen-accounts';
-import { advanceCache, ledgerStore, readHeadFrom, rollForward } from './store';
+import { advanceCache, confirmLatest, ledgerStore, rollForward } from './store';
 import type {
   AccountHead,
   AccountRef,
@@ -242,14 +242,13 @@ export function createLedger(options: LedgerOptions) {
     },
 
     /**
-     * The exact balances now (GET credits). An account this process has seen costs one query (entry
-     * seq and seq+1 by _id, from the seq it saw last); others read the cache document and check that
-     * no newer entry exists.
+     * The exact balances now (GET credits). An account this process has seen costs one point read
+     * (that no entry follows the head it saw last); others read the cache document and check that no
+     * newer entry exists.
      */
     async balances(ref: AccountRef): Promise<AccountHead> {
-      const accountId = accountIdOf(ref.instance_id, ref.user_id);
-      const known = seen.headFor(accountId, ref);
-      const fast = known && (await readHeadFrom(store, accountId, known.seq));
+      const known = seen.headFor(accountIdOf(ref.instance_id, ref.user_id), ref);
+      const fast = known && (await confirmLatest(store, known));
       const head = fast || (await rollForward(store, await open(ref))).head;
       seen.remember(head);
       return head;

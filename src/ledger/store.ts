@@ -48,23 +48,18 @@ export async function rollForward(
 }
 
 /**
- * The state at `seq` if it is still the latest: one query for entries seq and seq+1 by `_id` (the
- * only filter the local server answers from an index besides plain equality on an indexed field).
- * Entries are contiguous, so "seq+1 is absent" proves seq is the head. Undefined when seq+1 exists
- * (another process wrote since: the caller starts again from the cache, which is at most a few
- * entries behind, rather than reading forward from an old seq) or seq itself is missing.
+ * `head` if it is still the latest: one point read of entry seq+1 by `_id`, which usually finds
+ * nothing. Entries are contiguous and never change, so "seq+1 is absent" proves the head (which is
+ * entry seq's own state) is current. Undefined when seq+1 exists: another process wrote since, and
+ * the caller starts again from the cache, which is at most a few entries behind, rather than reading
+ * forward from an old seq.
  */
-export async function readHeadFrom(
-  store: LedgerStore,
-  accountId: string,
-  seq: number,
-): Promise<AccountHead | undefined> {
-  const ids = [entryIdOf(accountId, seq + 1), ...(seq > 0 ? [entryIdOf(accountId, seq)] : [])];
-  const found = await store.entries.find({ _id: { $in: ids } }).toArray();
-  if (found.some((entry) => entry.seq === seq + 1)) return undefined;
-  if (seq === 0) return { account_id: accountId, seq: 0, balances: normaliseBalances({}, store.creditTypes) };
-  const at = found.find((entry) => entry.seq === seq);
-  return at ? headAt(store, at) : undefined;
+export async function confirmLatest(store: LedgerStore, head: AccountHead): Promise<AccountHead | undefined> {
+  const next = await store.entries.findOne(
+    { _id: entryIdOf(head.account_id, head.seq + 1) },
+    { projection: { _id: 1 } },
+  );
+  return next ? undefined : head;
 }
 
 /** The state right after an entry: the head an append may start from. */

@@ -78,7 +78,9 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { created_at: 1 }, name: 'created' },
   ],
   // One counter per (caller, window), keyed by _id; gone a minute after its window.
-  [collectionNames.rateLimitWindows]: [{ key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 }],
+  [collectionNames.rateLimitWindows]: [
+    { key: { expire_at: 1 }, name: 'expire_at_ttl', expireAfterSeconds: 0 },
+  ],
   [collectionNames.ledgerEntries]: [
     // Two writers can never take the same place in an account's sequence (the entry's _id,
     // `<account>#<seq>`, says the same thing; this index also serves history range reads on MongoDB).
