@@ -47,14 +47,21 @@ async function json(url: string, init: RequestInit = {}) {
 
 type Request = NonNullable<autocannon.Options['requests']>[number];
 
+async function apiCpuMicros(url: string): Promise<number> {
+  return ((await json(`${url}/bare/cpu`)) as { micros: number }).micros;
+}
+
 async function measure(url: string, connections: number, requests: Request[]): Promise<Run> {
+  const cpuBefore = await apiCpuMicros(url);
   const result = await autocannon({ url, connections, duration: durationSeconds, requests, pipelining: 1 });
+  const cpu = (await apiCpuMicros(url)) - cpuBefore;
   const failed = result.non2xx + result.errors + result.timeouts;
   return {
     perSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failed,
+    cpuMicros: cpu / Math.max(1, result.requests.total),
   };
 }
 

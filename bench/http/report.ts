@@ -6,6 +6,8 @@ export interface Run {
   p99: number;
   /** Non-2xx answers, errors and timeouts: a run with any is not a fair figure, and says so. */
   failed: number;
+  /** CPU time of the API process per request, in microseconds. */
+  cpuMicros: number;
 }
 
 export interface Row {
@@ -18,7 +20,7 @@ export interface Row {
 }
 
 const figures = (run: Run) =>
-  `${run.perSecond.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.failed ? `, ${run.failed} failed` : ''}`;
+  `${run.perSecond.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, API CPU ${run.cpuMicros.toFixed(0)} µs/req${run.failed ? `, ${run.failed} failed` : ''}`;
 
 export function formatTable(rows: Row[]): string {
   const lines = [

@@ -51,6 +51,11 @@ function bareApp(deps: {
     });
     ctx.body = { _id: id };
   });
+  // The API process's CPU time so far, so the driver can say what each request costs this process.
+  router.get('/bare/cpu', (ctx) => {
+    const { user, system } = process.cpuUsage();
+    ctx.body = { micros: user + system };
+  });
   router.post('/bare/signal-with-start', async (ctx) => {
     await deps.temporal.client.workflow.signalWithStart('purchaseWorkflow', {
       taskQueue: bareTaskQueue,
