@@ -9,7 +9,7 @@ import { startLocalStack } from '../src/stack/local-stack';
 
 // `npm run bench:ledger`: ledger throughput and latency next to the bare driver's ceiling on the same
 // server in the same run. Uses MONGODB_URL when set (a throwaway database there), else starts its own
-// private FerretDB. Every phase runs for a fixed time, so the whole run stays under a minute.
+// private embedded MongoDB-wire server. Every phase runs for a fixed time, so the whole run stays under a minute.
 
 const phaseMs = Number(process.env.BENCH_PHASE_MS ?? 4_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -73,8 +73,7 @@ async function phase(
 
 /**
  * What the bare driver does on the same server and the same tables the ledger uses at that moment:
- * FerretDB's SQLite backend answers a query by scanning the table, so a fair ceiling has to read
- * tables of the same size. Inserts use the unique indexes; the probe has the same ones.
+ * a fair ceiling reads tables of the same size, with the same indexes. Inserts use the unique indexes; the probe has the same ones.
  */
 async function driverCeiling(db: Db, entryIds: string[]): Promise<void> {
   const entries = db.collection<{ _id: string }>(collectionNames.ledgerEntries);
@@ -179,7 +178,7 @@ async function main(): Promise<void> {
   try {
     await ensureIndexes(db);
     console.log(
-      `ledger bench on ${external ? 'MONGODB_URL' : 'a private FerretDB (SQLite)'}: ${concurrency} concurrent callers, ${phaseMs / 1000}s per phase`,
+      `ledger bench on ${external ? 'MONGODB_URL' : 'a private embedded MongoDB-wire server'}: ${concurrency} concurrent callers, ${phaseMs / 1000}s per phase`,
     );
     await run(db);
     console.log(

@@ -5,7 +5,7 @@ import Mocha from 'mocha';
 import { startLocalStack } from '../src/stack/local-stack';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
 
-// `npm test`: one private stack on free ports for the whole run (in-memory Temporal, FerretDB on a
+// `npm test`: one private stack on free ports for the whole run (in-memory Temporal, the embedded MongoDB-wire server on a
 // temporary folder, stripe-mock), then every test/**/*.test.ts with mocha. Exits non-zero on failure.
 
 function testFiles(dir: string): string[] {

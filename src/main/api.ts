@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     'API listening',
   );
 
-  // Servers without TTL indexes (FerretDB) need expired rate-limit records deleted by hand.
+  // The local server accepts TTL indexes but never deletes: expired documents are deleted here.
   const pruner = setInterval(() => {
     pruneExpired(mongo.db).catch((error) => logger.warn({ err: error }, 'pruning expired documents failed'));
   }, 10 * 60_000);

@@ -57,8 +57,8 @@ const indexes: Record<string, IndexDescription[]> = {
   ],
   [collectionNames.pluginConfig]: [{ key: { key: 1 }, name: 'key_unique', unique: true }],
   // Webhook events, deliveries and attempts use their natural key as `_id` (event id, delivery id,
-  // run:attempt): unique by construction, so a retried write hits it instead of writing twice, and the
-  // only key FerretDB's SQLite backend looks up without scanning the collection.
+  // run:attempt): unique by construction, so a retried write hits it instead of writing twice, and a
+  // plain `_id` filter is the one every MongoDB-wire server answers from an index.
   [collectionNames.webhookEvents]: [{ key: { instance_id: 1, created_at: 1 }, name: 'instance_created' }],
   // 'default' is an endpoint id in every instance, so ids are unique per instance.
   [collectionNames.webhookEndpoints]: [
@@ -110,13 +110,13 @@ const indexes: Record<string, IndexDescription[]> = {
 /** Creates every index; safe to run on each start and from several processes at once. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, specs] of Object.entries(indexes)) {
-    // One index per command: FerretDB 1.24 drops the connection (a server-side panic) when one
-    // createIndexes names several indexes that already exist, i.e. on every restart.
+    // One index per command: a failure names the one index it is about (and FerretDB 1.24, the old
+    // local server, dropped the connection when one command named several that already existed).
     for (const spec of specs) {
       try {
         await db.collection(collection).createIndexes([spec]);
       } catch (error) {
-        // FerretDB has no TTL indexes: keep a plain index and let pruneExpired() do the deleting.
+        // A server without TTL indexes: keep a plain index and let pruneExpired() do the deleting.
         if (spec.expireAfterSeconds === undefined || !/not implemented/i.test(String(error))) throw error;
         const { expireAfterSeconds: _ttl, ...plain } = spec;
         await db.collection(collection).createIndexes([{ ...plain, name: `${spec.name}_plain` }]);

@@ -196,7 +196,8 @@ async function updateDelivery(
         ...(error ? { last_error: error } : {}),
       },
       ...(error ? {} : { $unset: { last_error: '' } }),
-      // Single writer (this delivery's workflow), so the non-atomic $inc of FerretDB is safe here.
+      // Single writer (this delivery's workflow), so no two updates race. A retried activity may
+      // count one attempt twice: this is the operators' counter; the attempt log is keyed.
       $inc: { attempts: 1 },
     },
   );

@@ -5,7 +5,7 @@ import { supersedeOrder, type WebhookEventDoc, type WebhookEventType } from './e
 import { markLatest } from './supersede';
 
 // One delivery per (event, endpoint). The publisher creates the record; from then on only the
-// delivery's own workflow writes to it (FerretDB has no transactions, so one writer per record is what
+// delivery's own workflow writes to it (there are no transactions, so one writer per record is what
 // keeps it consistent).
 
 export type DeliveryStatus =

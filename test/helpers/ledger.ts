@@ -13,8 +13,8 @@ export async function testLedger(options: Partial<LedgerOptions> = {}): Promise<
 }
 
 /**
- * A database of its own for a suite that writes thousands of entries. FerretDB's SQLite backend
- * answers queries by scanning the table, so a big shared table would slow every later suite.
+ * A database of its own for a suite that writes thousands of entries, so that they do not weigh on
+ * the shared test database, and dropping it afterwards leaves nothing behind.
  */
 export async function privateDatabase(name: string): Promise<{ db: Db; drop(): Promise<void> }> {
   const { mongoClient } = await stack();

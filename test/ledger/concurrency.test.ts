@@ -17,7 +17,7 @@ function outcomes(results: PromiseSettledResult<LedgerResult>[]) {
 }
 
 describe('ledger under concurrency', function () {
-  this.timeout(180_000); // FerretDB on two shared cores: a crowd on one account takes a while
+  this.timeout(180_000); // two shared cores: a crowd on one account takes a while
   let db: Db;
   let drop: () => Promise<void>;
   beforeEach(async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureIndexes, isDuplicateKeyError } from '../../src/mongo/collections';
 import { stack } from '../helpers/env';
 
-// What the ledger stands on, checked against the real local server (FerretDB on SQLite): a compound
+// What the ledger stands on, checked against the real local server (mongo-java-server on H2): a compound
 // unique index lets exactly one of many concurrent inserts through, and says so with code 11000.
 
 describe('MongoDB-wire server guarantees the ledger relies on', () => {
