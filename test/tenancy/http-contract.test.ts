@@ -145,6 +145,27 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
     }
   });
 
+  it('processes that come and go within a window do not strand the limit', async () => {
+    // Forty short-lived API processes (as a test suite or a rolling restart makes) each serve two
+    // requests under one shared key: every request fits in a limit of 1,000.
+    const { db } = await stack();
+    const key = `test:${randomUUID()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const limiter = rateLimit(db, 1_000, () => key);
+      for (let j = 0; j < 2; j += 1) {
+        const ctx = { set: () => {}, path: '/' } as unknown as Parameters<typeof limiter>[0];
+        statuses.push(
+          await limiter(ctx, async () => {}).then(
+            () => 200,
+            (error: { status: number }) => error.status,
+          ),
+        );
+      }
+    }
+    assert.equal(statuses.filter((s) => s === 200).length, 80, `statuses ${statuses}`);
+  });
+
   it('REQUIRE_HTTPS refuses plain HTTP; X-Forwarded-Proto counts only with TRUST_PROXY', async () => {
     const strict = await startTestApi({ REQUIRE_HTTPS: 'true' });
     const proxied = await startTestApi({ REQUIRE_HTTPS: 'true', TRUST_PROXY: 'true' });

@@ -17,6 +17,8 @@ interface Claim {
   last: number;
   /** The highest count the shared counter has shown this process this window. */
   known: number;
+  /** The size of this process's next block for the caller: doubles while the caller keeps coming. */
+  size: number;
   /** The block claim in flight, which concurrent requests of this caller wait for. */
   claiming?: Promise<void>;
 }
@@ -24,11 +26,13 @@ interface Claim {
 /**
  * A fixed window per caller, shared by every API process through MongoDB: one counter document per
  * (caller, window), moved by atomic `$inc` upserts (atomic on MongoDB and on the local server).
- * A process claims a block of numbered slots with one upsert and admits one request per slot, so the
- * work per request stays at most one write, and far less under steady traffic. Blocks are 1/16 of
- * what is left of the window (at least one), so no more than `limit` requests are ever admitted, and
- * near the limit slots go one at a time: the last slots of a window are never stranded in an idle
- * process. Once a process has seen the counter reach the limit it refuses without writing.
+ * A process claims a block of numbered slots with one upsert and admits one request per slot, so a
+ * request costs at most one write, and far less under steady traffic. Blocks start at one slot each
+ * window and double while the caller keeps coming, up to 1/16 of what is left of the window:
+ * - never more than `limit` requests get through, however many processes share the counter;
+ * - slots claimed and not used by the end of the window (a process that stopped getting traffic)
+ *   are at most as many as that process used, and near the limit blocks are single slots;
+ * - once a process has seen the counter reach the limit it refuses without writing.
  * Counters expire a minute after their window (a TTL index; pruneExpired where there is none).
  */
 export function rateLimit(
@@ -49,7 +53,8 @@ export function rateLimit(
 
   /** Claims the next block for a caller; one at a time per caller, so no claimed block is lost. */
   const claimBlock = async (claim: Claim, id: string, expireAt: Date): Promise<void> => {
-    const size = Math.max(1, Math.floor((limit - claim.known) / 16));
+    const size = Math.max(1, Math.min(claim.size, Math.floor((limit - claim.known) / 16)));
+    claim.size = size * 2;
     // Two first requests of a window (in two processes) may both try to insert the counter: the
     // loser's upsert is refused by the _id index, and bumping again finds the document.
     const counter = await bump(id, size, expireAt).catch((error) => {
@@ -70,7 +75,7 @@ export function rateLimit(
     }
     let claim = claims.get(key);
     if (!claim) {
-      claim = { next: 1, last: 0, known: 0 };
+      claim = { next: 1, last: 0, known: 0, size: 1 };
       claims.set(key, claim);
     }
     for (;;) {
