@@ -99,8 +99,8 @@ async function main(): Promise<void> {
       ADMIN_API_TOKEN: randomBytes(24).toString('hex'),
       WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      // The limiter still runs, it just never says no (at this limit a process claims a minute's
-      // slots with its first write: see http/middleware/rate-limit.ts).
+      // The limiter still runs, it just never says no (its blocks double, so it writes a few
+      // dozen times a minute: see http/middleware/rate-limit.ts).
       RATE_LIMIT_PER_MINUTE: '1000000000',
       REGISTRATION_RATE_LIMIT_PER_MINUTE: '1000000000',
     };
