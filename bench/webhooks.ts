@@ -84,6 +84,36 @@ function line(f: Figures): string {
   return cells.join(' ');
 }
 
+/**
+ * Waits (up to the scenario limit) for `count` webhooks to arrive, then times each from when it was
+ * sent on its way (`sentAt`, by webhook id) to its receipt.
+ */
+async function arrivalFigures(
+  name: string,
+  sentAt: Map<string, number>,
+  arrivals: Map<string, number>,
+  count: number,
+  started: number,
+): Promise<Figures> {
+  while (arrivals.size < count && performance.now() - started < scenarioLimitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const latencies = [...sentAt].flatMap(([id, t0]) => {
+    const at = arrivals.get(id);
+    return at === undefined ? [] : [at - t0];
+  });
+  latencies.sort((a, b) => a - b);
+  const last = Math.max(...arrivals.values());
+  const missing = count - latencies.length;
+  return {
+    name: missing > 0 ? `${name} (${missing} not in ${scenarioLimitMs / 1000}s)` : name,
+    count: latencies.length,
+    perSecond: (latencies.length / (last - started)) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
 let userSeq = 0;
 
 /**
@@ -130,23 +160,7 @@ async function deliveryScenario(
     }
     await Promise.all(publishing);
   }
-  while (arrivals.size < count && performance.now() - started < scenarioLimitMs) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const latencies = [...createdAt].flatMap(([id, t0]) => {
-    const at = arrivals.get(id);
-    return at === undefined ? [] : [at - t0];
-  });
-  latencies.sort((a, b) => a - b);
-  const last = Math.max(...arrivals.values());
-  const missing = count - latencies.length;
-  return {
-    name: missing > 0 ? `${name} (${missing} not in ${scenarioLimitMs / 1000}s)` : name,
-    count: latencies.length,
-    perSecond: (latencies.length / (last - started)) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return arrivalFigures(name, createdAt, arrivals, count, started);
 }
 
 /** The same number of POSTs from this process, no Temporal, no database: the ceiling. */
@@ -218,22 +232,7 @@ async function bareWorkflowScenario(
       await client.workflow.start('bareDeliveryWorkflow', { taskQueue, workflowId: id, args: [url, id] });
     },
   );
-  while (arrivals.size < count && performance.now() - started < scenarioLimitMs) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const latencies = [...startedAt].flatMap(([id, t0]) => {
-    const at = arrivals.get(id);
-    return at === undefined ? [] : [at - t0];
-  });
-  latencies.sort((a, b) => a - b);
-  const last = Math.max(...arrivals.values());
-  return {
-    name,
-    count: latencies.length,
-    perSecond: (latencies.length / (last - started)) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return arrivalFigures(name, startedAt, arrivals, count, started);
 }
 
 /** The bare workflow's activity: one POST with keep-alive, the webhook id in its header. */

@@ -3,16 +3,14 @@ import http from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfigOrExit } from '../../src/config';
-import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { createMongo } from '../../src/mongo/client';
-import { collectionNames, ensureIndexes } from '../../src/mongo/collections';
-import { packageStore } from '../../src/packages/store';
-import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
-import { createTemporal } from '../../src/temporal/client';
-import { createSecretBox } from '../../src/tenancy/secret-box';
+import { buildApiApp } from '../../src/main/api-app';
+import type { createMongo } from '../../src/mongo/client';
+import { collectionNames } from '../../src/mongo/collections';
+import type { createTemporal } from '../../src/temporal/client';
 
-// The API process of `npm run bench:http`: the product's app exactly as src/main/api.ts builds it,
+// The API process of `npm run bench:http`: the product's app exactly as src/main/api.ts builds it
+// (buildApiApp),
 // and beside it, in the same process on the same MongoDB pool and Temporal client, the bare routes
 // that are each hot path's ceiling (one driver call or one Temporal call behind a plain Koa route).
 // The bare driver calls go to the ledger's own collection, so they pay for the same indexes and the
@@ -72,18 +70,9 @@ function bareApp(deps: {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
-  const mongo = createMongo(config);
-  const temporal = createTemporal(config);
-  await ensureIndexes(mongo.db);
-  await packageStore(mongo.db).seed(config.CREDIT_TYPES);
-  const product = createApp({
-    config,
-    logger,
-    db: mongo.db,
-    temporal,
-    secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
-    stripe: stripeGatewayFromConfig(config),
-  }).callback();
+  const built = await buildApiApp(config, logger);
+  const { mongo, temporal } = built;
+  const product = built.app.callback();
   const bare = bareApp({ db: mongo.db, temporal }).callback();
   const server = http.createServer((req, res) => (req.url?.startsWith('/bare/') ? bare : product)(req, res));
   server.keepAliveTimeout = 60_000;

@@ -1,31 +1,15 @@
 import { once } from 'node:events';
 import { loadConfigOrExit } from '../config';
-import { createApp } from '../http/app';
 import { createLogger } from '../logger';
-import { createMongo } from '../mongo/client';
-import { ensureIndexes, pruneExpired } from '../mongo/collections';
-import { packageStore } from '../packages/store';
-import { stripeGatewayFromConfig } from '../stripe/gateway';
-import { createTemporal } from '../temporal/client';
-import { createSecretBox } from '../tenancy/secret-box';
+import { pruneExpired } from '../mongo/collections';
+import { buildApiApp } from './api-app';
 import { onShutdownSignal } from './shutdown';
 
 // The API process: stateless, so any number of them can run behind a load balancer.
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
-  const mongo = createMongo(config);
-  const temporal = createTemporal(config);
-  await ensureIndexes(mongo.db);
-  await packageStore(mongo.db).seed(config.CREDIT_TYPES);
-
-  const secretBox = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY);
-  if (!secretBox.encrypting) {
-    logger.warn('WEBHOOK_SECRET_ENCRYPTION_KEY is not set: webhook secrets are stored unencrypted');
-  }
-  const stripe = stripeGatewayFromConfig(config);
-  if (!stripe) logger.warn('STRIPE_SECRET_KEY is not set: purchases answer 500 payment_not_configured');
-  const app = createApp({ config, logger, db: mongo.db, temporal, secretBox, stripe });
+  const { app, mongo, temporal } = await buildApiApp(config, logger);
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   logger.info(
