@@ -25,6 +25,8 @@ export interface AppDeps {
 export interface AppState {
   requestId: string;
   log: Logger;
+  /** Fields for `log` while it is not made yet (http/middleware/request-id.ts); add them with bindLog. */
+  logBindings?: Record<string, unknown>;
   /** The request body exactly as received (Stripe signatures are computed over it). */
   rawBody?: Buffer;
   /** The parsed JSON body, before validation. */

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { AppState } from '../context';
 import { unauthorized } from '../errors';
+import { bindLog } from './request-id';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -14,7 +15,7 @@ export function adminAuth(adminToken: string | undefined): Middleware<AppState> 
     if (!expected || !presented || !timingSafeEqual(digest(presented), expected)) {
       throw unauthorized('Admin token required');
     }
-    ctx.state.log = ctx.state.log.child({ actor: 'admin' });
+    bindLog(ctx.state, { actor: 'admin' });
     await next();
   };
 }

@@ -4,6 +4,7 @@ import type { Scope } from '../../tenancy/scopes';
 import { parseClientInfo } from '../../tenancy/user-agent';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, unauthorized } from '../errors';
+import { bindLog } from './request-id';
 
 export function bearer(header: string): string | undefined {
   const match = /^Bearer ([^\s]{1,512})$/.exec(header);
@@ -52,7 +53,7 @@ export function pluginAuth(deps: AppDeps, scope?: Scope): Middleware<AppState> {
 
     ctx.state.instance = instance;
     ctx.state.client = parseClientInfo(userAgent, ctx.get('X-Platform') || undefined);
-    ctx.state.log = ctx.state.log.child({ instance_id: instance.instance_id, ...ctx.state.client });
+    bindLog(ctx.state, { instance_id: instance.instance_id, ...ctx.state.client });
     await next();
   };
 }
