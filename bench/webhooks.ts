@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ensureIndexes } from '../src/mongo/collections';
 import { startLocalStack } from '../src/stack/local-stack';
+import { freePort } from '../src/stack/ports';
 import { createWorker, installTemporalRuntime } from '../src/temporal/worker';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { registerInstance } from '../src/tenancy/instances';
@@ -19,13 +20,15 @@ import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish
 import type { BarePost } from './bare-delivery-workflow';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
-// Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in this process, next to a bare loop
-// of HTTP POSTs from this process to the same receiver. Bursts measure throughput (and the queueing
-// they cause); a paced run below capacity measures the latency of one delivery. It also prints what
-// the MongoDB-wire commands cost, since those bound the figures on this stack. Each scenario stops
-// after 25 s, so the whole run stays around a minute.
+// Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in this
+// process, next to a bare workflow with one POST activity and a bare loop of HTTP POSTs to the same
+// receiver. Bursts measure throughput (and the queueing they cause); a paced run below capacity
+// measures the latency of one delivery; 98 healthy sites beside a dead and a hanging one show what
+// broken sites cost healthy ones. It also prints what the MongoDB-wire commands cost. Each scenario
+// stops after 25 s (the burst of 2,000 after 120 s), so the whole run takes two to three minutes.
 
 const burstEvents = 200;
+const largeBurstEvents = 2_000;
 const pacedPerSecond = 5;
 const pacedSeconds = 8;
 const publishConcurrency = 16;
@@ -94,8 +97,9 @@ async function arrivalFigures(
   arrivals: Map<string, number>,
   count: number,
   started: number,
+  limitMs = scenarioLimitMs,
 ): Promise<Figures> {
-  while (arrivals.size < count && performance.now() - started < scenarioLimitMs) {
+  while (arrivals.size < count && performance.now() - started < limitMs) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const latencies = [...sentAt].flatMap(([id, t0]) => {
@@ -106,7 +110,7 @@ async function arrivalFigures(
   const last = Math.max(...arrivals.values());
   const missing = count - latencies.length;
   return {
-    name: missing > 0 ? `${name} (${missing} not in ${scenarioLimitMs / 1000}s)` : name,
+    name: missing > 0 ? `${name} (${missing} not in ${limitMs / 1000}s)` : name,
     count: latencies.length,
     perSecond: (latencies.length / (last - started)) * 1000,
     p50: percentile(latencies, 50),
@@ -118,7 +122,8 @@ let userSeq = 0;
 
 /**
  * Publishes `count` events round-robin over the instances, all at once (16 publishers) or `perSecond`
- * a second; times each from the publish call to its receipt.
+ * a second; times each from the publish call to its receipt. With `healthy`, only events to those
+ * instances are timed and waited for (the others go to a dead or hanging site).
  */
 async function deliveryScenario(
   name: string,
@@ -127,6 +132,7 @@ async function deliveryScenario(
   arrivals: Map<string, number>,
   count: number,
   perSecond?: number,
+  options: { healthy?: Set<string>; limitMs?: number } = {},
 ): Promise<Figures> {
   arrivals.clear();
   const createdAt = new Map<string, number>();
@@ -134,8 +140,9 @@ async function deliveryScenario(
   const publishOne = async (i: number) => {
     userSeq += 1;
     const t0 = performance.now();
+    const instanceId = instanceIds[i % instanceIds.length]!;
     const published = await publishEvent(publisher, {
-      instance_id: instanceIds[i % instanceIds.length]!,
+      instance_id: instanceId,
       event: 'credits_updated',
       // A user per event: nothing is superseded, every event must arrive.
       data: {
@@ -146,7 +153,7 @@ async function deliveryScenario(
         reason: 'bench',
       },
     });
-    createdAt.set(published.event_id, t0);
+    if (!options.healthy || options.healthy.has(instanceId)) createdAt.set(published.event_id, t0);
   };
   const indexes = Array.from({ length: count }, (_, i) => i);
   if (perSecond === undefined) {
@@ -160,7 +167,21 @@ async function deliveryScenario(
     }
     await Promise.all(publishing);
   }
-  return arrivalFigures(name, createdAt, arrivals, count, started);
+  const expected = options.healthy ? createdAt.size : count;
+  return arrivalFigures(name, createdAt, arrivals, expected, started, options.limitMs);
+}
+
+/** A site that takes the request and never answers. */
+async function startHangingReceiver(): Promise<Receiver> {
+  const server = http.createServer((req) => req.resume());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** The same number of POSTs from this process, no Temporal, no database: the ceiling. */
@@ -334,6 +355,13 @@ async function main(): Promise<void> {
     receivers.push(...many);
     const oneSite = await registerSites(db, [one]);
     const manySites = await registerSites(db, many);
+    // 100 sites again, two of them broken: one refuses connections (nothing listens on its port),
+    // one accepts and never answers. Only the 98 healthy ones are timed.
+    const hanging = await startHangingReceiver();
+    receivers.push(hanging);
+    const dead: Receiver = { url: `http://127.0.0.1:${await freePort()}`, close: async () => {} };
+    const healthySites = await registerSites(db, many.slice(0, 98));
+    const degradedSites = [...healthySites, ...(await registerSites(db, [dead, hanging]))];
     const ready = Math.round((Date.now() - benchStarted) / 1000);
     say(`[bench] stack, worker and ${receivers.length} receivers ready in ${ready}s`);
 
@@ -362,6 +390,24 @@ async function main(): Promise<void> {
         pacedPerSecond,
       ),
       await deliveryScenario('webhooks, 100 endpoints, burst', publisher, manySites, arrivals, burstEvents),
+      await deliveryScenario(
+        'webhooks, 98 healthy + 1 dead + 1 hanging, burst',
+        publisher,
+        degradedSites,
+        arrivals,
+        burstEvents,
+        undefined,
+        { healthy: new Set(healthySites) },
+      ),
+      await deliveryScenario(
+        `webhooks, 1 endpoint, burst of ${largeBurstEvents}`,
+        publisher,
+        oneSite,
+        arrivals,
+        largeBurstEvents,
+        undefined,
+        { limitMs: 120_000 },
+      ),
       await bareWorkflowScenario(
         'bare workflow + 1 POST activity, burst',
         client,
