@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { findApiKey } from './api-keys';
 import { hashToken, parseScopedKey, tokenMatches } from './credentials';
-import { findInstance, findInstanceCached, type InstanceDoc, instances } from './instances';
+import { findInstance, findInstanceCached, type InstanceDoc, instances, refreshInstance } from './instances';
 import type { Scope } from './scopes';
 
 // The one credential check: plugin authentication (http/middleware/plugin-auth.ts) and the
@@ -38,7 +38,9 @@ export interface Authenticated {
 
 /**
  * The instance named by X-Instance-ID, when the token is one of its live credentials. The instance
- * may be up to a second old (instance-cache.ts); the token is checked against it on every call.
+ * comes from a cache of at most a second (instance-cache.ts); a token it refuses is checked once more
+ * against a fresh read, so a token rotated (or an instance registered) in another API process works
+ * there at once.
  */
 export async function authenticate(
   db: Db,
@@ -46,9 +48,13 @@ export async function authenticate(
   token: string,
   now = new Date(),
 ): Promise<Authenticated | undefined> {
-  const instance = await findInstanceCached(db, instanceId);
-  const grant = instance ? await credentialGrant(db, instance, token, now) : undefined;
-  return instance && grant ? { instance, grant } : undefined;
+  const check = async (instance: InstanceDoc | null) => {
+    const grant = instance ? await credentialGrant(db, instance, token, now) : undefined;
+    return instance && grant ? { instance, grant } : undefined;
+  };
+  return (
+    (await check(await findInstanceCached(db, instanceId))) ?? check(await refreshInstance(db, instanceId))
+  );
 }
 
 /**

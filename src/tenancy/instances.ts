@@ -176,12 +176,19 @@ export async function registerInstance(db: Db, box: SecretBox, registration: Reg
     if (isDuplicateKeyError(error)) throw new AlreadyRegisteredError(registration.instance_id);
     throw error;
   }
+  forgetInstance(db, registration.instance_id); // a "no such instance" cached by an early call
   return { instance_id: registration.instance_id, api_token: apiToken, webhook_secret: webhookSecret };
 }
 
 /** The instance as plugin authentication sees it: read at most a second ago (instance-cache.ts). */
 export function findInstanceCached(db: Db, instanceId: string): Promise<InstanceDoc | null> {
   return cachedInstance(db, instanceId, findInstance);
+}
+
+/** Reads the instance again, and caches that read. */
+export function refreshInstance(db: Db, instanceId: string): Promise<InstanceDoc | null> {
+  forgetInstance(db, instanceId);
+  return findInstanceCached(db, instanceId);
 }
 
 export function findInstance(db: Db, instanceId: string): Promise<InstanceDoc | null> {

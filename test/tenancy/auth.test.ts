@@ -233,6 +233,24 @@ describe('plugin tenancy', () => {
   });
 
   describe('credential rotation', () => {
+    it('another API process takes the new token at once, though it cached the instance', async () => {
+      // A second app with a connection of its own: its instance cache is not the first app's.
+      const other = await startTestApi({ MONGODB_URL: api.config.MONGODB_URL });
+      try {
+        const a = await registerPlugin(api.url);
+        const path = `/api/v1/instances/${a.instance_id}`;
+        assert.equal((await asPlugin(other.url, a)('GET', path)).status, 200); // now cached there
+        const rotated = await asPlugin(api.url, a)('POST', '/api/v1/plugins/rotate-credentials', {
+          body: { rotate: ['api_token'] },
+        });
+        issuedSecrets.push(rotated.body.api_token);
+        const fresh = asPlugin(other.url, { ...a, api_token: rotated.body.api_token });
+        assert.equal((await fresh('GET', path)).status, 200);
+      } finally {
+        await other.stop();
+      }
+    });
+
     it('issues new credentials; the old token works during the grace period only', async () => {
       const a = await registerPlugin(api.url);
       const rotated = await asPlugin(api.url, a)('POST', '/api/v1/plugins/rotate-credentials', {
