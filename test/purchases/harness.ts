@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { collectionNames } from '../../src/mongo/collections';
-import { freePort } from '../../src/stack/ports';
 import { type StripeSandbox, startStripeSandbox } from '../../src/stripe/sandbox/server';
 import { stack, startTestApi, startTestWorker, uniqueTaskQueue } from '../helpers/env';
 import { asPlugin, type Credentials, call, registerPlugin } from '../helpers/plugin-client';
@@ -17,12 +16,9 @@ export async function startPurchaseWorld(
   options: { worker?: boolean } = {},
 ) {
   const taskQueue = uniqueTaskQueue('purchase');
-  const apiPort = await freePort();
-  const sandbox: StripeSandbox = await startStripeSandbox({
-    port: 0,
-    webhookUrl: `http://127.0.0.1:${apiPort}/api/v1/stripe/webhook`,
-    webhookSecret,
-  });
+  // The sandbox learns where to send webhooks once the API listens: a port picked in advance can be
+  // taken meanwhile (an outgoing connection's source port comes from the same range).
+  const sandbox: StripeSandbox = await startStripeSandbox({ port: 0, webhookUrl: null, webhookSecret });
   const settings = {
     TEMPORAL_TASK_QUEUE: taskQueue,
     STRIPE_SECRET_KEY: stripeKey,
@@ -33,7 +29,13 @@ export async function startPurchaseWorld(
   };
   // Tests that kill workers run their own, as separate processes.
   const worker = options.worker === false ? undefined : await startTestWorker(taskQueue, settings);
-  const api = await startTestApi(settings, { port: apiPort });
+  const api = await startTestApi(settings);
+  const pointed = await fetch(`${sandbox.url}/_sandbox/webhooks`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ enabled: true, url: `${api.url}/api/v1/stripe/webhook` }),
+  });
+  assert.equal(pointed.status, 200, 'the sandbox takes the webhook URL');
   const plugin: Credentials = await registerPlugin(api.url);
   const asBuyer = asPlugin(api.url, plugin);
 
