@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Db, MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ensureIndexes } from '../src/mongo/collections';
-import { startLocalStack } from '../src/stack/local-stack';
 import { freePort } from '../src/stack/ports';
 import { createWorker, installTemporalRuntime } from '../src/temporal/worker';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
@@ -18,6 +14,7 @@ import { createSecretBox } from '../src/tenancy/secret-box';
 import { mapLimit } from '../src/webhooks/map-limit';
 import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
 import type { BarePost } from './bare-delivery-workflow';
+import { percentile, startBenchStack } from './bench-stack';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
 // Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in this
@@ -61,11 +58,6 @@ async function startReceiver(arrivals: Map<string, number>): Promise<Receiver> {
       await new Promise((resolve) => server.close(resolve));
     },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 interface Figures {
@@ -293,15 +285,7 @@ async function registerSites(db: Db, receivers: Receiver[]): Promise<string[]> {
 
 async function main(): Promise<void> {
   const benchStarted = Date.now();
-  const scratchDir = mkdtempSync(join(tmpdir(), 'rakubun-bench-'));
-  const stack = await startLocalStack({
-    mode: 'ephemeral',
-    temporal: true,
-    mongodb: true,
-    stripeMock: false,
-    scratchDir,
-    log: say,
-  });
+  const stack = await startBenchStack('bench-webhooks', say);
   const receivers: Receiver[] = [];
   try {
     const config = loadConfig({
@@ -455,7 +439,6 @@ async function main(): Promise<void> {
   } finally {
     for (const receiver of receivers) await receiver.close();
     await stack.stop();
-    rmSync(scratchDir, { recursive: true, force: true });
   }
 }
 

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
-import { startLocalStack } from '../../src/stack/local-stack';
 import { mapLimit } from '../../src/webhooks/map-limit';
+import { percentile, startBenchStack } from '../bench-stack';
 import type { DrainActivities } from './workflows';
 
 // `npm run bench:delivery-designs`: a design probe for issue 15, not the product. It measures,
@@ -23,20 +20,8 @@ import type { DrainActivities } from './workflows';
 const say = (line: string) => console.log(line);
 const publishers = 16;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
-  const scratchDir = mkdtempSync(join(tmpdir(), 'rakubun-designs-'));
-  const stack = await startLocalStack({
-    mode: 'ephemeral',
-    temporal: true,
-    mongodb: true,
-    stripeMock: false,
-    scratchDir,
-    log: say,
-  });
+  const stack = await startBenchStack('designs', say);
   const arrivals = new Map<string, number>();
   const receiver = http.createServer((req, res) => {
     req.resume();
@@ -168,7 +153,6 @@ async function main(): Promise<void> {
   receiver.closeAllConnections();
   receiver.close();
   await stack.stop();
-  rmSync(scratchDir, { recursive: true, force: true });
 }
 
 main().then(

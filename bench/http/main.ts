@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
@@ -9,11 +7,11 @@ import Stripe from 'stripe';
 import { loadConfig } from '../../src/config';
 import { accountIdOf, entryIdOf } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/ledger';
-import { startLocalStack } from '../../src/stack/local-stack';
 import { projectRoot } from '../../src/stack/paths';
 import { freePort, waitForPort } from '../../src/stack/ports';
 import { startStripeSandbox } from '../../src/stripe/sandbox/server';
 import { ensureWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { startBenchStack } from '../bench-stack';
 import { loadDocuments } from './load';
 import { formatTable, type Row, type Run } from './report';
 
@@ -66,15 +64,7 @@ async function measure(url: string, connections: number, requests: Request[]): P
 }
 
 async function main(): Promise<void> {
-  const scratchDir = mkdtempSync(join(tmpdir(), 'rakubun-bench-http-'));
-  const stack = await startLocalStack({
-    mode: 'ephemeral',
-    temporal: true,
-    mongodb: true,
-    stripeMock: false,
-    scratchDir,
-    log: say,
-  });
+  const stack = await startBenchStack('bench-http', say);
   const children: ChildProcess[] = [];
   const apiPort = await freePort();
   const webhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
@@ -82,7 +72,7 @@ async function main(): Promise<void> {
     port: await freePort(),
     webhookUrl: `http://127.0.0.1:${apiPort}/api/v1/stripe/webhook`,
     webhookSecret,
-    stateFile: join(scratchDir, 'stripe-sandbox.json'),
+    stateFile: join(stack.scratchDir, 'stripe-sandbox.json'),
   });
   try {
     const env: NodeJS.ProcessEnv = {
@@ -287,7 +277,6 @@ async function main(): Promise<void> {
     await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await sandbox.stop();
     await stack.stop();
-    rmSync(scratchDir, { recursive: true, force: true });
   }
 }
 
