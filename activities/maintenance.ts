@@ -5,11 +5,12 @@ import { grantExpiryScheduler } from '../src/ledger/expiry-scheduler';
 import type { LedgerEntry } from '../src/ledger/types';
 import { collectionNames } from '../src/mongo/collections';
 import { webhookDeliveries } from '../src/webhooks/deliveries';
-import { startDelivery } from '../src/webhooks/publish';
-import { deliverySchedule } from '../src/webhooks/retry-schedule';
+import { endpointKey, entriesQueuedBefore } from '../src/webhooks/queue';
+import { requeueDelivery } from '../src/webhooks/replay';
+import { wakeEndpoint } from '../src/webhooks/wake';
 
-// Work whose workflow start can be lost when a process dies (or Temporal is down) between a write and
-// the start that follows it. Both starts are idempotent by workflow id, so a sweep may repeat them.
+// Work whose workflow start or signal can be lost when a process dies (or Temporal is down) between a
+// write and the start that follows it. Each repair is idempotent, so a sweep may repeat them.
 
 export interface MaintenanceDeps {
   db: Db;
@@ -20,20 +21,27 @@ export interface MaintenanceDeps {
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   const publisher = { db: deps.db, client: deps.temporal, config: deps.config };
   return {
-    /** Webhook deliveries stored as pending whose workflow never started. */
+    /**
+     * Webhooks whose drain never came: queue entries long overdue (a wake lost with a crashed
+     * publisher or a Temporal outage) get their endpoint signalled again, and deliveries recorded as
+     * pending without a queue entry (a crash between the two writes) are queued.
+     */
     async restartStrandedDeliveries(input: { older_than_ms: number }): Promise<number> {
       const before = new Date(Date.now() - input.older_than_ms);
+      const wake = { db: deps.db, client: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE };
+      const overdue = new Map(
+        (await entriesQueuedBefore(deps.db, before, 5_000)).map((e) => [endpointKey(e), e]),
+      );
+      for (const entry of overdue.values()) await wakeEndpoint(wake, entry, true);
       const stranded = await webhookDeliveries(deps.db)
         .find({ status: 'pending', updated_at: { $lt: before } })
         .limit(1_000)
         .toArray();
-      let started = 0;
+      let restarted = overdue.size;
       for (const delivery of stranded) {
-        // REJECT_DUPLICATE: a delivery whose workflow ran (or runs) is left alone.
-        if ((await startDelivery(publisher, delivery, deliverySchedule(deps.config), false)) === 'started')
-          started += 1;
+        if ((await requeueDelivery(publisher, delivery)) === 'started') restarted += 1;
       }
-      return started;
+      return restarted;
     },
 
     /** Expiring grants written recently: makes sure each has its timer workflow. */

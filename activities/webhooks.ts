@@ -5,6 +5,7 @@ import { type AttemptInput, type AttemptResult, attemptDelivery } from '../src/w
 import { type BroadcastBatchInput, publishBroadcastBatch } from '../src/webhooks/broadcast';
 import type { DeliveryStatus } from '../src/webhooks/deliveries';
 import { endDelivery } from '../src/webhooks/deliveries';
+import { drainEndpoint } from '../src/webhooks/drain/drain';
 import { IdempotencyKeyReusedError, type WebhookEventType } from '../src/webhooks/events';
 import {
   type PublishResult,
@@ -13,6 +14,7 @@ import {
   type WebhookPublisherDeps,
 } from '../src/webhooks/publish';
 import { ReceiverPacer } from '../src/webhooks/receiver-pacing';
+import type { EndpointDrainInput, EndpointDrainResult } from '../workflows/webhook-endpoint-contract';
 import type { ActivityDeps } from './index';
 
 export interface PublishWebhookEventInput {
@@ -34,7 +36,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
   const publisher = (): WebhookPublisherDeps => ({ db, client: Context.current().client, config });
 
   return {
-    /** One HTTP attempt of a delivery, recorded before it returns. */
+    /** Legacy per-delivery workflows (started before the per-endpoint engine): one HTTP attempt. */
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
       return attemptDelivery(
         {
@@ -50,7 +52,25 @@ export function createWebhookActivities(deps: ActivityDeps) {
       );
     },
 
-    /** The delivery's final word when its workflow decides it (retries exhausted). */
+    /** One endpoint's drain (see src/webhooks/drain): sends what is queued until the endpoint is quiet. */
+    async drainWebhookEndpoint(input: EndpointDrainInput): Promise<EndpointDrainResult> {
+      const context = Context.current();
+      return drainEndpoint(
+        {
+          db,
+          logger,
+          secretBox,
+          pacer,
+          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
+          signal: context.cancellationSignal,
+          heartbeat: () => context.heartbeat(),
+        },
+        input,
+      );
+    },
+
+    /** Legacy per-delivery workflows: their final word (retries exhausted). */
     async endWebhookDelivery(input: { delivery_id: string; status: DeliveryStatus; reason: string }) {
       await endDelivery(db, input.delivery_id, input.status, input.reason, new Date());
       if (input.status === 'dead_lettered') {

@@ -24,6 +24,8 @@ export const collectionNames = {
   webhookDeliveries: 'webhook_deliveries',
   webhookAttempts: 'webhook_attempts',
   webhookSupersedeMarks: 'webhook_supersede_marks',
+  webhookQueue: 'webhook_queue',
+  webhookWakes: 'webhook_wakes',
   operatorNotifications: 'operator_notifications',
 } as const;
 
@@ -69,6 +71,9 @@ const indexes: Record<string, IndexDescription[]> = {
     { key: { status: 1, created_at: 1 }, name: 'status_created' },
     { key: { event_id: 1 }, name: 'event' },
   ],
+  // What is still to be sent, by endpoint and next try (MongoDB answers a drain's poll from this
+  // index; the local server scans, which is cheap because only what is on its way stays here).
+  [collectionNames.webhookQueue]: [{ key: { endpoint_key: 1, due_at: 1 }, name: 'endpoint_due' }],
   [collectionNames.webhookAttempts]: [
     { key: { instance_id: 1, endpoint_id: 1, started_at: 1 }, name: 'endpoint_started' },
   ],

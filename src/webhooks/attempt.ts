@@ -9,7 +9,7 @@ import { defaultEndpointUrl, findEndpoint } from './endpoints';
 import { findEvent } from './events';
 import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from './receiver-pacing';
 import { type Resolver, type SafePostResult, safePost } from './safe-post';
-import { signWebhook } from './signing';
+import { type SigningKeys, signWebhook } from './signing';
 import { isSuperseded } from './supersede';
 
 // One try at one delivery: everything between "the workflow wants to send" and "here is what happened",
@@ -46,6 +46,21 @@ export interface AttemptDeps {
 }
 
 export const webhookUserAgent = 'Rakubun-Webhooks/1.0';
+
+/** What every attempt sends besides the body: who it is for, what it is, and the signatures. */
+export function webhookHeaders(
+  keys: SigningKeys,
+  event: { event_id: string; event_type: string; instance_id: string; body: string },
+  timestamp: number,
+): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    'User-Agent': webhookUserAgent,
+    'X-Instance-ID': event.instance_id,
+    'X-Rakubun-Event': event.event_type,
+    ...signWebhook(keys, event.event_id, timestamp, event.body),
+  };
+}
 
 export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
   const { db } = deps;
@@ -93,13 +108,7 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     result = await safePost({
       url,
       body: event.body,
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': webhookUserAgent,
-        'X-Instance-ID': delivery.instance_id,
-        'X-Rakubun-Event': event.event_type,
-        ...signWebhook(keys, event.event_id, timestamp, event.body),
-      },
+      headers: webhookHeaders(keys, event, timestamp),
       allowPrivateNetworks: deps.allowPrivateNetworks,
       timeoutMs: deps.timeoutMs ?? 30_000,
       resolve: deps.resolve,
@@ -167,7 +176,7 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
   };
 }
 
-function describeFailure(result: SafePostResult): string | undefined {
+export function describeFailure(result: SafePostResult): string | undefined {
   if (result.kind === 'refused') return `refused: ${result.reason}`;
   if (result.kind === 'failed') return result.timedOut ? `timeout: ${result.error}` : result.error;
   if (result.status >= 300 && result.status < 400)

@@ -1,12 +1,11 @@
 import type { Db, Filter } from 'mongodb';
+import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
-import { isDuplicateKeyError } from '../mongo/errors';
 import { supersedeOrder, type WebhookEventDoc, type WebhookEventType } from './events';
-import { markLatest } from './supersede';
 
-// One delivery per (event, endpoint). The publisher creates the record; from then on only the
-// delivery's own workflow writes to it (there are no transactions, so one writer per record is what
-// keeps it consistent).
+// One delivery per (event, endpoint): the record operators read. The publisher creates it; from then
+// on only the drain of its endpoint writes to it (there are no transactions, so one writer per record
+// is what keeps it consistent). What is still to be sent is in the queue (queue.ts).
 
 export type DeliveryStatus =
   | 'pending'
@@ -91,20 +90,32 @@ export async function ensureDelivery(
     ...(initial.status === 'dead_lettered' ? { dead_lettered_at: now } : {}),
     ...(initial.end_reason ? { end_reason: initial.end_reason } : {}),
   };
-  try {
-    await webhookDeliveries(db).insertOne({ _id: doc.delivery_id, ...doc });
-    if (doc.status === 'pending') await markLatest(db, doc);
-    return { delivery: doc, created: true };
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    const existing = await findDelivery(db, doc.delivery_id);
-    if (!existing) throw error;
-    return { delivery: existing, created: false };
-  }
+  const outcome = await batchedWriter<WebhookDeliveryDoc & { _id: string }>(
+    db,
+    collectionNames.webhookDeliveries,
+  ).insert({ _id: doc.delivery_id, ...doc });
+  if (outcome === 'done') return { delivery: doc, created: true };
+  const existing = await findDelivery(db, doc.delivery_id);
+  if (!existing) throw new Error(`delivery ${doc.delivery_id} refused as a duplicate but not found`);
+  return { delivery: existing, created: false };
 }
 
 export function findDelivery(db: Db, id: string): Promise<WebhookDeliveryDoc | null> {
   return webhookDeliveries(db).findOne({ _id: id }, { projection: { _id: 0 } });
+}
+
+/** The record once it has ended, or as it is after `timeoutMs` (a test send waits for its one try). */
+export async function waitForDeliveryEnd(
+  db: Db,
+  id: string,
+  timeoutMs: number,
+): Promise<WebhookDeliveryDoc | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const delivery = await findDelivery(db, id);
+    if (!delivery || terminalStatuses.includes(delivery.status) || Date.now() >= deadline) return delivery;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** The delivery's workflow ends it (the only writer of this record). */

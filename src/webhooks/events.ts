@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
-import { isDuplicateKeyError } from '../mongo/errors';
 
 /** The events plugins receive (api-contract.md, "Webhooks to plugins"). */
 export const webhookEventTypes = [
@@ -85,17 +85,20 @@ export async function storeEvent(
     ...(event.idempotency_key === undefined ? {} : { idempotency_key: event.idempotency_key }),
   };
   const doc: WebhookEventDoc = { ...base, body: eventBody(base) };
-  try {
-    await webhookEvents(db).insertOne({ _id: doc.event_id, ...doc });
-    return { event: doc, created: true };
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    const existing = await findEvent(db, doc.event_id);
-    if (!existing || existing.instance_id !== doc.instance_id || existing.event_type !== doc.event_type) {
-      throw new IdempotencyKeyReusedError(`idempotency key reused for a different event (${doc.event_id})`);
-    }
-    return { event: existing, created: false };
+  // Batched with concurrent publishes (one insert command for many events under load).
+  const outcome = await batchedWriter<WebhookEventDoc & { _id: string }>(
+    db,
+    collectionNames.webhookEvents,
+  ).insert({
+    _id: doc.event_id,
+    ...doc,
+  });
+  if (outcome === 'done') return { event: doc, created: true };
+  const existing = await findEvent(db, doc.event_id);
+  if (!existing || existing.instance_id !== doc.instance_id || existing.event_type !== doc.event_type) {
+    throw new IdempotencyKeyReusedError(`idempotency key reused for a different event (${doc.event_id})`);
   }
+  return { event: existing, created: false };
 }
 
 export function findEvent(db: Db, eventId: string): Promise<WebhookEventDoc | null> {

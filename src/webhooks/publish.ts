@@ -1,23 +1,21 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { instanceIdAttribute, webhookEventIdAttribute } from '../../workflows/search-attributes';
-import type { webhookDeliveryWorkflow } from '../../workflows/webhook-delivery';
+import { endpointWorkflowId } from '../../workflows/webhook-endpoint-contract';
 import type { Config } from '../config';
-import { findInstance } from '../tenancy/instances';
-import {
-  type DeliveryStatus,
-  deliveryWorkflowId,
-  ensureDelivery,
-  terminalStatuses,
-  type WebhookDeliveryDoc,
-} from './deliveries';
+import { findInstanceCached } from '../tenancy/instances';
+import { type DeliveryStatus, ensureDelivery, terminalStatuses, type WebhookDeliveryDoc } from './deliveries';
+import { localDrains } from './drain/local-drains';
 import { endpointAccepts, listEndpoints } from './endpoints';
-import { storeEvent, type WebhookEventType } from './events';
+import { storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
+import { endpointKey, enqueue, type QueueEntryDoc } from './queue';
 import { deliverySchedule, type RetrySchedule, type ScheduleConfig } from './retry-schedule';
+import { wakeEndpoint } from './wake';
 
-// How the rest of the backend sends a webhook: store the event once, then one durable delivery workflow
-// per endpoint that wants it. Safe to call again with the same idempotency key (a retried activity, a
-// repeated request): the event, the delivery records and the workflow ids all collapse onto the first.
+// How the rest of the backend sends a webhook: store the event once, a delivery record and a queue
+// entry per endpoint that wants it, then make sure the endpoint's drain will see the entry (handed to
+// it directly when it runs in this process, else one wake insert, and a signal only when it sleeps).
+// Safe to call again with the same idempotency key (a retried activity, a repeated request): the
+// event, the records and the entries all collapse onto the first.
 
 export interface WebhookPublisherDeps {
   db: Db;
@@ -50,9 +48,10 @@ export interface PublishInput {
 export interface PublishedDelivery {
   delivery_id: string;
   endpoint_id: string;
+  /** The endpoint's workflow (Temporal UI). */
   workflow_id: string;
-  /** `started`, `already_started`, or the record's status when nothing was started. */
-  state: 'started' | 'already_started' | DeliveryStatus;
+  /** `queued`, `already_queued`, or the record's status when nothing was queued. */
+  state: 'queued' | 'already_queued' | DeliveryStatus;
 }
 
 export interface PublishResult {
@@ -67,7 +66,7 @@ export class UnknownInstanceError extends Error {
 }
 
 export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInput): Promise<PublishResult> {
-  const instance = await findInstance(deps.db, input.instance_id);
+  const instance = await findInstanceCached(deps.db, input.instance_id);
   if (!instance) throw new UnknownInstanceError(`no instance ${input.instance_id}`);
   const { event, created } = await storeEvent(deps.db, {
     instance_id: input.instance_id,
@@ -89,15 +88,14 @@ export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInp
           ? { status: 'dead_lettered' as const, end_reason: 'endpoint disabled' }
           : { status: 'pending' as const };
       const { delivery } = await ensureDelivery(deps.db, event, endpoint.endpoint_id, initial);
-      const workflowId = deliveryWorkflowId(event.event_id, endpoint.endpoint_id);
       const summary = {
         delivery_id: delivery.delivery_id,
         endpoint_id: endpoint.endpoint_id,
-        workflow_id: workflowId,
+        workflow_id: endpointWorkflowId(endpoint),
       };
       // Already finished on an earlier publish: do not send it twice.
       if (terminalStatuses.includes(delivery.status)) return { ...summary, state: delivery.status };
-      const state = await startDelivery(deps, delivery, schedule, false);
+      const state = await queueDelivery(deps, event, delivery, schedule, 0);
       return { ...summary, state };
     }),
   );
@@ -105,43 +103,42 @@ export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInp
 }
 
 /**
- * Starts the delivery's workflow. A first start refuses any earlier run of the same id (so a repeated
- * publish never re-sends a finished delivery); a replay may follow a closed run but never a running one.
+ * Queues one delivery for its endpoint's drain and makes sure the drain will look. A delivery already
+ * queued is left as it is (its endpoint is woken again, which costs nothing when it is awake).
  */
-export async function startDelivery(
+export async function queueDelivery(
   deps: WebhookPublisherDeps,
+  event: Pick<WebhookEventDoc, 'event_id' | 'event_type' | 'body'>,
   delivery: Pick<
     WebhookDeliveryDoc,
-    'delivery_id' | 'event_id' | 'endpoint_id' | 'instance_id' | 'event_type'
+    'delivery_id' | 'instance_id' | 'endpoint_id' | 'supersede_key' | 'supersede_rank'
   >,
   schedule: RetrySchedule,
-  replay: boolean,
-): Promise<'started' | 'already_started'> {
-  try {
-    await deps.client.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      workflowId: deliveryWorkflowId(delivery.event_id, delivery.endpoint_id),
-      workflowIdReusePolicy: replay ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: webhookEventIdAttribute, value: delivery.event_id },
-        { key: instanceIdAttribute, value: delivery.instance_id },
-      ],
-      args: [
-        {
-          delivery_id: delivery.delivery_id,
-          event_id: delivery.event_id,
-          endpoint_id: delivery.endpoint_id,
-          instance_id: delivery.instance_id,
-          event_type: delivery.event_type,
-          schedule,
-          replay,
-        },
-      ],
-    });
-    return 'started';
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_started';
-    throw error;
-  }
+  generation: number,
+): Promise<'queued' | 'already_queued'> {
+  const now = new Date();
+  const entry: QueueEntryDoc = {
+    _id: delivery.delivery_id,
+    endpoint_key: endpointKey(delivery),
+    instance_id: delivery.instance_id,
+    endpoint_id: delivery.endpoint_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    body: event.body,
+    schedule,
+    enqueued_at: now,
+    due_at: now,
+    generation,
+    attempts: 0,
+    ...(delivery.supersede_key !== undefined && delivery.supersede_rank !== undefined
+      ? { supersede_key: delivery.supersede_key, supersede_rank: delivery.supersede_rank }
+      : {}),
+  };
+  const outcome = await enqueue(deps.db, entry);
+  if (outcome === 'done' && localDrains(deps.db).offer(entry)) return 'queued';
+  await wakeEndpoint(
+    { db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
+    delivery,
+  );
+  return outcome === 'done' ? 'queued' : 'already_queued';
 }

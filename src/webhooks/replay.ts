@@ -1,19 +1,25 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import {
   type DeliveryStatus,
+  deliveryWorkflowId,
   ensureDelivery,
   findDeliveries,
   findDelivery,
   publicDelivery,
   type WebhookDeliveryDoc,
+  webhookDeliveries,
 } from './deliveries';
-import type { WebhookEventDoc, WebhookEventType } from './events';
+import { findEvent, type WebhookEventDoc, type WebhookEventType } from './events';
 import { mapLimit } from './map-limit';
-import { startDelivery, type WebhookPublisherDeps } from './publish';
+import { queueDelivery, type WebhookPublisherDeps } from './publish';
+import { findEntry } from './queue';
 import { deliverySchedule } from './retry-schedule';
+import { wakeEndpoint } from './wake';
 
-// Sending again what did not arrive. A replay starts the delivery's workflow again under the same id
-// (same event id on the wire, a fresh retry window); a delivery still in flight is left alone.
+// Sending again what did not arrive. A replay queues the delivery again under the same id (same event
+// id on the wire, a fresh retry window, its attempts logged as a new round); a delivery still queued
+// is left alone.
 
 export const maxReplay = 1000;
 
@@ -92,7 +98,7 @@ export async function replayDeliveries(
   const schedule = deliverySchedule(deps.config);
   const report = await mapLimit(deliveries, 8, async (delivery) => {
     if (dryRun) return { ...publicDelivery(delivery), replay: 'would_send' as const };
-    const started = await startDelivery(deps, delivery, schedule, true);
+    const started = await requeueDelivery(deps, delivery, schedule);
     return {
       ...publicDelivery(delivery),
       replay: started === 'started' ? ('started' as const) : ('already_pending' as const),
@@ -104,6 +110,45 @@ export async function replayDeliveries(
     truncated: deliveries.length >= maxReplay,
     deliveries: report,
   };
+}
+
+/**
+ * Queues a delivery again, unless it is still on its way: queued (its endpoint is woken, in case
+ * that was lost), or a legacy per-delivery workflow is still running it.
+ */
+export async function requeueDelivery(
+  deps: WebhookPublisherDeps,
+  delivery: WebhookDeliveryDoc,
+  schedule = deliverySchedule(deps.config),
+): Promise<'started' | 'already_pending'> {
+  const wake = { db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE };
+  if (await findEntry(deps.db, delivery.delivery_id)) {
+    await wakeEndpoint(wake, delivery);
+    return 'already_pending';
+  }
+  if (delivery.status === 'pending' && (await legacyRunIsOpen(deps, delivery))) return 'already_pending';
+  const event = await findEvent(deps.db, delivery.event_id);
+  if (!event) return 'already_pending';
+  const generation = (delivery.replays ?? 0) + 1;
+  // Nothing queued, so no drain writes this record now: the replay may.
+  await webhookDeliveries(deps.db).updateOne(
+    { _id: delivery.delivery_id },
+    { $set: { status: 'pending', updated_at: new Date(), replays: generation } },
+  );
+  const queued = await queueDelivery(deps, event, delivery, schedule, generation);
+  return queued === 'queued' ? 'started' : 'already_pending';
+}
+
+async function legacyRunIsOpen(deps: WebhookPublisherDeps, delivery: WebhookDeliveryDoc): Promise<boolean> {
+  try {
+    const handle = deps.client.workflow.getHandle(
+      deliveryWorkflowId(delivery.event_id, delivery.endpoint_id),
+    );
+    return (await handle.describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false; // never started (or long gone)
+    throw error;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { listAttempts } from '../../webhooks/attempts';
-import { deliveryWorkflowId, findDelivery, publicDelivery } from '../../webhooks/deliveries';
+import { publicDelivery, waitForDeliveryEnd } from '../../webhooks/deliveries';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -222,18 +222,11 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
       endpoint_ids: [endpoint.endpoint_id],
       schedule: oneShotSchedule,
     });
-    const handle = deps.temporal.client.workflow.getHandle(
-      deliveryWorkflowId(published.event_id, endpoint.endpoint_id),
+    const delivery = await waitForDeliveryEnd(
+      deps.db,
+      `${published.event_id}:${endpoint.endpoint_id}`,
+      testSendWaitMs,
     );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      handle.result().catch(() => undefined),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, testSendWaitMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    const delivery = await findDelivery(deps.db, `${published.event_id}:${endpoint.endpoint_id}`);
     const [attempt] = await listAttempts(deps.db, {
       instance_id: endpoint.instance_id,
       endpoint_id: endpoint.endpoint_id,
