@@ -1,5 +1,5 @@
+import { fork } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Db, MongoClient } from 'mongodb';
@@ -17,8 +17,8 @@ import type { BarePost } from './bare-delivery-workflow';
 import { percentile, startBenchStack } from './bench-stack';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
-// Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in this
-// process, next to a bare workflow with one POST activity and a bare loop of HTTP POSTs to the same
+// Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in a process
+// of their own, next to a bare workflow with one POST activity and a bare loop of HTTP POSTs to the same
 // receiver. Bursts measure throughput (and the queueing they cause); a paced run below capacity
 // measures the latency of one delivery; 98 healthy sites beside a dead and a hanging one show what
 // broken sites cost healthy ones. It also prints what the MongoDB-wire commands cost. Each scenario
@@ -35,30 +35,29 @@ const say = (line: string) => console.log(line);
 
 interface Receiver {
   url: string;
-  close(): Promise<void>;
 }
 
-/** A receiver that answers 200 at once and notes when each webhook id arrived. */
-async function startReceiver(arrivals: Map<string, number>): Promise<Receiver> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const id = req.headers['webhook-id'];
-      if (typeof id === 'string' && !arrivals.has(id)) arrivals.set(id, performance.now());
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('ok');
-    });
+/** The receivers (bench/webhook-receivers.ts) in a child process; arrivals land in `arrivals`. */
+async function startReceivers(count: number, arrivals: Map<string, number>) {
+  const child = fork(require.resolve('./webhook-receivers'), [String(count)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  const ready = await new Promise<{ urls: string[]; hanging: string }>((resolve, reject) => {
+    child.on(
+      'message',
+      (message: { ready?: { urls: string[]; hanging: string }; arrivals?: Array<[string, number]> }) => {
+        if (message.ready) resolve(message.ready);
+        for (const [id, at] of message.arrivals ?? []) if (!arrivals.has(id)) arrivals.set(id, at);
+      },
+    );
+    child.once('exit', (code) => reject(new Error(`receivers exited with ${code}`)));
+  });
+  return { ...ready, close: () => child.kill() };
 }
+
+/** Epoch milliseconds with sub-millisecond precision: comparable with the receivers' process. */
+const now = () => performance.timeOrigin + performance.now();
 
 interface Figures {
   name: string;
@@ -66,6 +65,9 @@ interface Figures {
   perSecond: number;
   p50: number;
   p99: number;
+  /** How long the publish call itself took (what a caller waits for). */
+  publishP50?: number;
+  publishP99?: number;
 }
 
 function line(f: Figures): string {
@@ -75,6 +77,8 @@ function line(f: Figures): string {
     f.perSecond.toFixed(1).padStart(10),
     f.p50.toFixed(1).padStart(9),
     f.p99.toFixed(1).padStart(9),
+    (f.publishP50 === undefined ? '' : f.publishP50.toFixed(1)).padStart(12),
+    (f.publishP99 === undefined ? '' : f.publishP99.toFixed(1)).padStart(12),
   ];
   return cells.join(' ');
 }
@@ -91,7 +95,7 @@ async function arrivalFigures(
   started: number,
   limitMs = scenarioLimitMs,
 ): Promise<Figures> {
-  while (arrivals.size < count && performance.now() - started < limitMs) {
+  while (arrivals.size < count && now() - started < limitMs) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const latencies = [...sentAt].flatMap(([id, t0]) => {
@@ -128,10 +132,11 @@ async function deliveryScenario(
 ): Promise<Figures> {
   arrivals.clear();
   const createdAt = new Map<string, number>();
-  const started = performance.now();
+  const publishMs: number[] = [];
+  const started = now();
   const publishOne = async (i: number) => {
     userSeq += 1;
-    const t0 = performance.now();
+    const t0 = now();
     const instanceId = instanceIds[i % instanceIds.length]!;
     const published = await publishEvent(publisher, {
       instance_id: instanceId,
@@ -145,6 +150,7 @@ async function deliveryScenario(
         reason: 'bench',
       },
     });
+    publishMs.push(now() - t0);
     if (!options.healthy || options.healthy.has(instanceId)) createdAt.set(published.event_id, t0);
   };
   const indexes = Array.from({ length: count }, (_, i) => i);
@@ -154,26 +160,15 @@ async function deliveryScenario(
     const publishing: Promise<void>[] = [];
     for (const i of indexes) {
       const due = started + (i * 1000) / perSecond;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - now())));
       publishing.push(publishOne(i));
     }
     await Promise.all(publishing);
   }
   const expected = options.healthy ? createdAt.size : count;
-  return arrivalFigures(name, createdAt, arrivals, expected, started, options.limitMs);
-}
-
-/** A site that takes the request and never answers. */
-async function startHangingReceiver(): Promise<Receiver> {
-  const server = http.createServer((req) => req.resume());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  const figures = await arrivalFigures(name, createdAt, arrivals, expected, started, options.limitMs);
+  publishMs.sort((a, b) => a - b);
+  return { ...figures, publishP50: percentile(publishMs, 50), publishP99: percentile(publishMs, 99) };
 }
 
 /** The same number of POSTs from this process, no Temporal, no database: the ceiling. */
@@ -183,7 +178,7 @@ async function bareLoop(name: string, url: string, concurrency: number, count: n
   const latencies: number[] = [];
   const post = (i: number) =>
     new Promise<void>((resolve, reject) => {
-      const t0 = performance.now();
+      const t0 = now();
       const req = http.request(
         `${url}/`,
         {
@@ -194,7 +189,7 @@ async function bareLoop(name: string, url: string, concurrency: number, count: n
         (res) => {
           res.resume();
           res.on('end', () => {
-            latencies.push(performance.now() - t0);
+            latencies.push(now() - t0);
             resolve();
           });
         },
@@ -202,13 +197,13 @@ async function bareLoop(name: string, url: string, concurrency: number, count: n
       req.on('error', reject);
       req.end(body);
     });
-  const started = performance.now();
+  const started = now();
   await mapLimit(
     Array.from({ length: count }, (_, i) => i),
     concurrency,
     post,
   );
-  const elapsed = performance.now() - started;
+  const elapsed = now() - started;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -234,14 +229,14 @@ async function bareWorkflowScenario(
 ): Promise<Figures> {
   arrivals.clear();
   const startedAt = new Map<string, number>();
-  const started = performance.now();
+  const started = now();
   const runId = Date.now();
   await mapLimit(
     Array.from({ length: count }, (_, i) => i),
     publishConcurrency,
     async (i) => {
       const id = `bare_${runId}_${i}`;
-      startedAt.set(id, performance.now());
+      startedAt.set(id, now());
       await client.workflow.start('bareDeliveryWorkflow', { taskQueue, workflowId: id, args: [url, id] });
     },
   );
@@ -286,7 +281,7 @@ async function registerSites(db: Db, receivers: Receiver[]): Promise<string[]> {
 async function main(): Promise<void> {
   const benchStarted = Date.now();
   const stack = await startBenchStack('bench-webhooks', say);
-  const receivers: Receiver[] = [];
+  let receivers: { close(): void } | undefined;
   try {
     const config = loadConfig({
       ...process.env,
@@ -302,10 +297,18 @@ async function main(): Promise<void> {
     const mongoClient = new MongoClient(config.MONGODB_URL, { monitorCommands: true });
     const db = mongoClient.db(config.MONGODB_DATABASE);
     const commandMs = new Map<string, number[]>();
+    // By command and collection: where the database work of a delivery goes.
+    const collectionOf = new Map<number, string>();
+    mongoClient.on('commandStarted', (event) => {
+      const target = event.command[event.commandName];
+      collectionOf.set(event.requestId, typeof target === 'string' ? target : '');
+    });
     mongoClient.on('commandSucceeded', (event) => {
-      const durations = commandMs.get(event.commandName) ?? [];
+      const name = `${event.commandName} ${collectionOf.get(event.requestId) ?? ''}`;
+      collectionOf.delete(event.requestId);
+      const durations = commandMs.get(name) ?? [];
       durations.push(event.duration);
-      commandMs.set(event.commandName, durations);
+      commandMs.set(name, durations);
     });
     await ensureIndexes(db);
     const workflowBundlePath = await ensureWorkflowBundle(say);
@@ -332,22 +335,22 @@ async function main(): Promise<void> {
     const publisher: WebhookPublisherDeps = { db, client, config };
 
     const arrivals = new Map<string, number>();
-    const one = await startReceiver(arrivals);
-    receivers.push(one);
-    // 100 endpoints = 100 sites, each its own host:port, so the per-host cap applies per site.
-    const many = await Promise.all(Array.from({ length: 100 }, () => startReceiver(arrivals)));
-    receivers.push(...many);
+    // 101 sites in another process, each its own host:port (so the per-host cap applies per site):
+    // one for the single-endpoint rows, 100 for the others.
+    const sites = await startReceivers(101, arrivals);
+    receivers = sites;
+    const one: Receiver = { url: sites.urls[0]! };
+    const many: Receiver[] = sites.urls.slice(1).map((url) => ({ url }));
     const oneSite = await registerSites(db, [one]);
     const manySites = await registerSites(db, many);
     // 100 sites again, two of them broken: one refuses connections (nothing listens on its port),
     // one accepts and never answers. Only the 98 healthy ones are timed.
-    const hanging = await startHangingReceiver();
-    receivers.push(hanging);
-    const dead: Receiver = { url: `http://127.0.0.1:${await freePort()}`, close: async () => {} };
+    const hanging: Receiver = { url: sites.hanging };
+    const dead: Receiver = { url: `http://127.0.0.1:${await freePort()}` };
     const healthySites = await registerSites(db, many.slice(0, 98));
     const degradedSites = [...healthySites, ...(await registerSites(db, [dead, hanging]))];
     const ready = Math.round((Date.now() - benchStarted) / 1000);
-    say(`[bench] stack, worker and ${receivers.length} receivers ready in ${ready}s`);
+    say(`[bench] stack, worker and ${sites.urls.length + 1} receivers ready in ${ready}s`);
 
     // Warm-up: connections, caches and the workflow code paths.
     await deliveryScenario('warm-up', publisher, oneSite, arrivals, 50);
@@ -355,77 +358,123 @@ async function main(): Promise<void> {
 
     const paced = pacedPerSecond * pacedSeconds;
     const cap = config.WEBHOOK_MAX_CONCURRENCY_PER_HOST;
-    const results: Figures[] = [
-      await deliveryScenario(
-        `webhooks, 1 endpoint, ${pacedPerSecond}/s`,
-        publisher,
-        oneSite,
-        arrivals,
-        paced,
-        pacedPerSecond,
-      ),
-      await deliveryScenario('webhooks, 1 endpoint, burst', publisher, oneSite, arrivals, burstEvents),
-      await deliveryScenario(
-        `webhooks, 100 endpoints, ${pacedPerSecond}/s`,
-        publisher,
-        manySites,
-        arrivals,
-        paced,
-        pacedPerSecond,
-      ),
-      await deliveryScenario('webhooks, 100 endpoints, burst', publisher, manySites, arrivals, burstEvents),
-      await deliveryScenario(
-        'webhooks, 98 healthy + 1 dead + 1 hanging, burst',
-        publisher,
-        degradedSites,
-        arrivals,
-        burstEvents,
-        undefined,
-        { healthy: new Set(healthySites) },
-      ),
-      await deliveryScenario(
-        `webhooks, 1 endpoint, burst of ${largeBurstEvents}`,
-        publisher,
-        oneSite,
-        arrivals,
-        largeBurstEvents,
-        undefined,
-        { limitMs: 120_000 },
-      ),
-      await bareWorkflowScenario(
-        'bare workflow + 1 POST activity, burst',
-        client,
-        bareTaskQueue,
-        one.url,
-        arrivals,
-        burstEvents,
-      ),
-      await bareLoop('bare POST loop, sequential', one.url, 1, burstEvents),
-      await bareLoop(`bare POST loop, ${cap} in flight (per-host cap)`, one.url, cap, burstEvents),
-      await bareLoop(
-        `bare POST loop, ${publishConcurrency} in flight`,
-        one.url,
-        publishConcurrency,
-        burstEvents,
-      ),
+    // Each scenario with the database commands it cost. BENCH_ONLY (a regular expression over the
+    // labels) runs some only: BENCH_ONLY='burst-2000|bare'.
+    const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+    const scenarios: Array<[string, () => Promise<Figures>]> = [
+      [
+        'paced-1',
+        () =>
+          deliveryScenario(
+            `webhooks, 1 endpoint, ${pacedPerSecond}/s`,
+            publisher,
+            oneSite,
+            arrivals,
+            paced,
+            pacedPerSecond,
+          ),
+      ],
+      [
+        'burst-1',
+        () => deliveryScenario('webhooks, 1 endpoint, burst', publisher, oneSite, arrivals, burstEvents),
+      ],
+      [
+        'paced-100',
+        () =>
+          deliveryScenario(
+            `webhooks, 100 endpoints, ${pacedPerSecond}/s`,
+            publisher,
+            manySites,
+            arrivals,
+            paced,
+            pacedPerSecond,
+          ),
+      ],
+      [
+        'burst-100',
+        () => deliveryScenario('webhooks, 100 endpoints, burst', publisher, manySites, arrivals, burstEvents),
+      ],
+      [
+        'degraded',
+        () =>
+          deliveryScenario(
+            'webhooks, 98 healthy + 1 dead + 1 hanging, burst',
+            publisher,
+            degradedSites,
+            arrivals,
+            burstEvents,
+            undefined,
+            { healthy: new Set(healthySites) },
+          ),
+      ],
+      [
+        'burst-2000',
+        () =>
+          deliveryScenario(
+            `webhooks, 1 endpoint, burst of ${largeBurstEvents}`,
+            publisher,
+            oneSite,
+            arrivals,
+            largeBurstEvents,
+            undefined,
+            { limitMs: 120_000 },
+          ),
+      ],
+      [
+        'bare-workflow',
+        () =>
+          bareWorkflowScenario(
+            'bare workflow + 1 POST activity, burst',
+            client,
+            bareTaskQueue,
+            one.url,
+            arrivals,
+            burstEvents,
+          ),
+      ],
+      ['bare-sequential', () => bareLoop('bare POST loop, sequential', one.url, 1, burstEvents)],
+      [
+        'bare-cap',
+        () => bareLoop(`bare POST loop, ${cap} in flight (per-host cap)`, one.url, cap, burstEvents),
+      ],
+      [
+        'bare-16',
+        () =>
+          bareLoop(
+            `bare POST loop, ${publishConcurrency} in flight`,
+            one.url,
+            publishConcurrency,
+            burstEvents,
+          ),
+      ],
     ];
-
+    const results: Figures[] = [];
+    const commandsPerScenario: Array<{ name: string; count: number; commands: Map<string, number[]> }> = [];
+    for (const [label, scenario] of scenarios) {
+      if (only && !only.test(label)) continue;
+      commandMs.clear();
+      const figures = await scenario();
+      results.push(figures);
+      commandsPerScenario.push({ name: figures.name, count: figures.count, commands: new Map(commandMs) });
+    }
     say('');
     say('latency: from the publish call (event creation) to receipt by the receiver');
     say(
-      `${'scenario'.padEnd(44)} ${'count'.padStart(6)} ${'per sec'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
+      `${'scenario'.padEnd(44)} ${'count'.padStart(6)} ${'per sec'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'publish p50'.padStart(12)} ${'publish p99'.padStart(12)}`,
     );
     for (const result of results) say(line(result));
     say('');
-    say('MongoDB-wire commands during those rows:');
-    for (const [name, durations] of commandMs) {
-      durations.sort((a, b) => a - b);
-      const mean = durations.reduce((sum, value) => sum + value, 0) / durations.length;
-      const p50 = percentile(durations, 50);
-      const p99 = percentile(durations, 99);
-      say(
-        `  ${name.padEnd(8)} ${String(durations.length).padStart(6)} calls, mean ${mean.toFixed(1)} ms, p50 ${p50} ms, p99 ${p99} ms`,
-      );
+    say('MongoDB-wire commands per scenario (calls per webhook received; mean command time):');
+    for (const { name, count, commands } of commandsPerScenario) {
+      if (commands.size === 0) continue;
+      say(`  ${name}`);
+      const rows = [...commands].sort((a, b) => b[1].length - a[1].length);
+      for (const [command, durations] of rows) {
+        const mean = durations.reduce((sum, value) => sum + value, 0) / durations.length;
+        say(
+          `    ${command.padEnd(34)} ${(durations.length / Math.max(1, count)).toFixed(2).padStart(6)}/webhook ${mean.toFixed(1).padStart(6)} ms`,
+        );
+      }
     }
     say('');
     say(`[bench] done in ${Math.round((Date.now() - benchStarted) / 1000)}s`);
@@ -437,7 +486,7 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await mongoClient.close();
   } finally {
-    for (const receiver of receivers) await receiver.close();
+    receivers?.close();
     await stack.stop();
   }
 }

@@ -21,8 +21,8 @@ export class BatchedWriter<T extends Document> {
 
   constructor(
     private readonly collection: Collection<T>,
-    /** Commands on the wire at once: two keeps the server busy while the next batch fills. */
-    private readonly maxInFlight = 2,
+    /** Commands on the wire at once: one, so that under load the next batch fills meanwhile. */
+    private readonly maxInFlight = 1,
     private readonly maxBatch = 500,
   ) {}
 

@@ -46,5 +46,8 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     }),
     // Activities that are running when SIGTERM arrives get this long to finish.
     shutdownGraceTime: '20 seconds',
+    // Webhook drains hold a slot while their endpoint is busy (and briefly after): they wait on HTTP
+    // and MongoDB, not on this process's CPU, so there is room for many beside the other activities.
+    maxConcurrentActivityTaskExecutions: 500,
   });
 }

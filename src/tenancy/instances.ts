@@ -277,8 +277,14 @@ export async function setInstanceStatus(
 }
 
 /** Where and how to sign webhooks for an instance (the delivery activities use this). */
-export async function webhookSigningKeys(db: Db, box: SecretBox, instanceId: string, now = new Date()) {
-  const doc = await findInstance(db, instanceId);
+export async function webhookSigningKeys(
+  db: Db,
+  box: SecretBox,
+  instanceId: string,
+  now = new Date(),
+  read: (db: Db, instanceId: string) => Promise<InstanceDoc | null> = findInstance,
+) {
+  const doc = await read(db, instanceId);
   if (!doc) return null;
   const previousValid =
     doc.previous_webhook_secret &&

@@ -86,6 +86,40 @@ export function publicEndpoint(doc: WebhookEndpointDoc, siteUrl: string): Public
   };
 }
 
+// Publishing reads an instance's endpoints for every event. This keeps them for at most a second per
+// process (per database handle); the writes below forget them, so this process sees its own changes
+// at once and other processes within the second (a delivery queued meanwhile for an endpoint just
+// disabled is dead-lettered by its drain, which reads the endpoint itself).
+const endpointCacheTtlMs = 1_000;
+const endpointCaches = new WeakMap<Db, Map<string, { at: number; docs: Promise<WebhookEndpointDoc[]> }>>();
+
+/** `listEndpoints` as read at most a second ago; concurrent misses share one read. */
+export function listEndpointsCached(
+  db: Db,
+  instanceId: string,
+  now = Date.now(),
+): Promise<WebhookEndpointDoc[]> {
+  let cache = endpointCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    endpointCaches.set(db, cache);
+  }
+  const hit = cache.get(instanceId);
+  if (hit && now - hit.at < endpointCacheTtlMs) return hit.docs;
+  if (cache.size >= 10_000) cache.clear();
+  const entry = { at: now, docs: listEndpoints(db, instanceId) };
+  cache.set(instanceId, entry);
+  const current = cache;
+  entry.docs.catch(() => {
+    if (current.get(instanceId) === entry) current.delete(instanceId);
+  });
+  return entry.docs;
+}
+
+function forgetEndpoints(db: Db, instanceId: string): void {
+  endpointCaches.get(db)?.delete(instanceId);
+}
+
 /** Every endpoint of an instance that is not deleted, the default one first. */
 export async function listEndpoints(db: Db, instanceId: string): Promise<WebhookEndpointDoc[]> {
   const docs = await webhookEndpoints(db)
@@ -135,6 +169,7 @@ export async function createEndpoint(
     updated_at: now,
   };
   await webhookEndpoints(db).insertOne({ ...doc });
+  forgetEndpoints(db, input.instance_id);
   return doc;
 }
 
@@ -144,6 +179,7 @@ export async function deleteEndpoint(db: Db, instanceId: string, endpointId: str
     { instance_id: instanceId, endpoint_id: endpointId, kind: 'registered', status: { $ne: 'deleted' } },
     { $set: { status: 'deleted', updated_at: now } },
   );
+  forgetEndpoints(db, instanceId);
   return result.matchedCount === 1;
 }
 
@@ -189,6 +225,7 @@ export async function disableEndpoint(
     { instance_id: instanceId, endpoint_id: endpointId, status: 'active' },
     { $set: { status: 'disabled', disabled_at: now, disabled_reason: reason, updated_at: now } },
   );
+  forgetEndpoints(db, instanceId);
   return result.modifiedCount === 1;
 }
 
@@ -203,5 +240,6 @@ export async function enableEndpoint(db: Db, instanceId: string, endpointId: str
       $unset: { disabled_at: '', disabled_reason: '', failing_since: '' },
     },
   );
+  forgetEndpoints(db, instanceId);
   return { before, changed: true };
 }

@@ -70,12 +70,8 @@ export class IdempotencyKeyReusedError extends Error {
   override name = 'IdempotencyKeyReusedError';
 }
 
-/** Stores the event once; a second call with the same idempotency key returns the first event. */
-export async function storeEvent(
-  db: Db,
-  event: NewEvent,
-  now = new Date(),
-): Promise<{ event: WebhookEventDoc; created: boolean }> {
+/** The event as it will be stored (its id derived from the idempotency key, if any). */
+export function newEventDoc(event: NewEvent, now = new Date()): WebhookEventDoc {
   const base = {
     event_id: newEventId(event.instance_id, event.idempotency_key),
     instance_id: event.instance_id,
@@ -84,7 +80,16 @@ export async function storeEvent(
     created_at: now,
     ...(event.idempotency_key === undefined ? {} : { idempotency_key: event.idempotency_key }),
   };
-  const doc: WebhookEventDoc = { ...base, body: eventBody(base) };
+  return { ...base, body: eventBody(base) };
+}
+
+/** Stores the event once; a second call with the same idempotency key returns the first event. */
+export async function storeEvent(
+  db: Db,
+  event: NewEvent | WebhookEventDoc,
+  now = new Date(),
+): Promise<{ event: WebhookEventDoc; created: boolean }> {
+  const doc = 'body' in event ? event : newEventDoc(event, now);
   // Batched with concurrent publishes (one insert command for many events under load).
   const outcome = await batchedWriter<WebhookEventDoc & { _id: string }>(
     db,

@@ -3,10 +3,16 @@ import type { Db } from 'mongodb';
 import { endpointWorkflowId } from '../../workflows/webhook-endpoint-contract';
 import type { Config } from '../config';
 import { findInstanceCached } from '../tenancy/instances';
-import { type DeliveryStatus, ensureDelivery, terminalStatuses, type WebhookDeliveryDoc } from './deliveries';
+import {
+  type DeliveryStatus,
+  ensureDelivery,
+  terminalStatuses,
+  type WebhookDeliveryDoc,
+  webhookDeliveries,
+} from './deliveries';
 import { localDrains } from './drain/local-drains';
-import { endpointAccepts, listEndpoints } from './endpoints';
-import { storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
+import { endpointAccepts, listEndpointsCached } from './endpoints';
+import { newEventDoc, storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
 import { endpointKey, enqueue, type QueueEntryDoc } from './queue';
 import { deliverySchedule, type RetrySchedule, type ScheduleConfig } from './retry-schedule';
 import { wakeEndpoint } from './wake';
@@ -68,38 +74,56 @@ export class UnknownInstanceError extends Error {
 export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInput): Promise<PublishResult> {
   const instance = await findInstanceCached(deps.db, input.instance_id);
   if (!instance) throw new UnknownInstanceError(`no instance ${input.instance_id}`);
-  const { event, created } = await storeEvent(deps.db, {
-    instance_id: input.instance_id,
-    event_type: input.event,
-    data: input.data,
-    idempotency_key: input.idempotency_key,
-  });
-  const endpoints = (await listEndpoints(deps.db, input.instance_id)).filter((endpoint) =>
+  const endpoints = (await listEndpointsCached(deps.db, input.instance_id)).filter((endpoint) =>
     input.endpoint_ids
       ? input.endpoint_ids.includes(endpoint.endpoint_id)
       : endpointAccepts(endpoint, input.event),
   );
   const schedule = input.schedule ?? deliverySchedule(deps.config);
-  const deliveries = await Promise.all(
-    endpoints.map(async (endpoint) => {
+  const fresh = newEventDoc({
+    instance_id: input.instance_id,
+    event_type: input.event,
+    data: input.data,
+    idempotency_key: input.idempotency_key,
+  });
+  // The event and its delivery records in one round trip (their ids are both derived from the event
+  // id, so a repeated publish collides on both); the queue entries only once the records exist.
+  const recorded = endpoints.map((endpoint) =>
+    ensureDelivery(
+      deps.db,
+      fresh,
+      endpoint.endpoint_id,
       // A disabled endpoint gets nothing sent, but the event is kept as a dead letter to replay later.
-      const initial =
-        endpoint.status === 'disabled'
-          ? { status: 'dead_lettered' as const, end_reason: 'endpoint disabled' }
-          : { status: 'pending' as const };
-      const { delivery } = await ensureDelivery(deps.db, event, endpoint.endpoint_id, initial);
+      endpoint.status === 'disabled'
+        ? { status: 'dead_lettered', end_reason: 'endpoint disabled' }
+        : { status: 'pending' },
+    ),
+  );
+  const [stored, records] = await Promise.all([
+    storeEvent(deps.db, fresh).catch(async (error) => {
+      // A reused idempotency key: take back the records made for the wrong event.
+      const made = (await Promise.allSettled(recorded)).flatMap((r) =>
+        r.status === 'fulfilled' && r.value.created ? [r.value.delivery.delivery_id] : [],
+      );
+      if (made.length > 0) await webhookDeliveries(deps.db).deleteMany({ _id: { $in: made } });
+      throw error;
+    }),
+    Promise.all(recorded),
+  ]);
+  const deliveries = await Promise.all(
+    records.map(async ({ delivery }) => {
       const summary = {
         delivery_id: delivery.delivery_id,
-        endpoint_id: endpoint.endpoint_id,
-        workflow_id: endpointWorkflowId(endpoint),
+        endpoint_id: delivery.endpoint_id,
+        workflow_id: endpointWorkflowId(delivery),
       };
       // Already finished on an earlier publish: do not send it twice.
       if (terminalStatuses.includes(delivery.status)) return { ...summary, state: delivery.status };
-      const state = await queueDelivery(deps, event, delivery, schedule, 0);
+      const state = await queueDelivery(deps, stored.event, delivery, schedule, 0);
       return { ...summary, state };
     }),
   );
-  return { event_id: event.event_id, created, deliveries };
+  return { event_id: stored.event.event_id, created: stored.created, deliveries };
 }
 
 /**

@@ -56,17 +56,33 @@ export function entriesOf(db: Db, key: string): Promise<QueueEntryDoc[]> {
   return webhookQueue(db).find({ endpoint_key: key }).toArray();
 }
 
-/** What is due now for these endpoints (the drains running in one process), or for all of them. */
-export function dueEntries(
+/**
+ * Entries queued for these endpoints (the drains running in one process), or for all of them, due
+ * between `since` and `now`: what other processes queued lately. Ids only, since a drain usually has
+ * the entry already; its own retries it knows.
+ */
+export function recentlyDueIds(
   db: Db,
-  keys: string[],
+  keys: string[] | 'every endpoint',
+  since: Date,
   now: Date,
-  limit = 2_000,
-  everyEndpoint = false,
-): Promise<QueueEntryDoc[]> {
+  limit = 5_000,
+): Promise<Array<Pick<QueueEntryDoc, '_id' | 'endpoint_key'>>> {
   return webhookQueue(db)
-    .find({ ...(everyEndpoint ? {} : { endpoint_key: { $in: keys } }), due_at: { $lte: now } })
+    .find(
+      {
+        ...(keys === 'every endpoint' ? {} : { endpoint_key: { $in: keys } }),
+        due_at: { $gte: since, $lte: now },
+      },
+      { projection: { _id: 1, endpoint_key: 1 } },
+    )
     .limit(limit)
+    .toArray();
+}
+
+export function entriesById(db: Db, ids: string[]): Promise<QueueEntryDoc[]> {
+  return webhookQueue(db)
+    .find({ _id: { $in: ids } })
     .toArray();
 }
 

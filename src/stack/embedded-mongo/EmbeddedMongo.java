@@ -5,8 +5,10 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The local stack's MongoDB-wire server: mongo-java-server with an H2 file (npm start, tests) or in
@@ -37,7 +39,16 @@ public final class EmbeddedMongo {
       "insert", "update", "delete", "findandmodify", "createindexes", "dropindexes", "drop",
       "dropdatabase", "create", "renamecollection");
 
+  /**
+   * Commits before it answers a write, in groups: a write waits for the first commit that starts after
+   * it, and one commit covers every write finished by then (a commit costs about as much for one
+   * write as for many, so under load most writes share one).
+   */
   private static final class CommittingH2Backend extends H2Backend {
+    private final Object commitLock = new Object();
+    private final AtomicLong writesDone = new AtomicLong();
+    private volatile long writesCommitted = 0;
+
     CommittingH2Backend(String file) {
       super(file);
     }
@@ -45,8 +56,18 @@ public final class EmbeddedMongo {
     @Override
     public Document handleCommand(Channel channel, String database, String command, Document query) {
       Document result = super.handleCommand(channel, database, command, query);
-      if (WRITE_COMMANDS.contains(command.toLowerCase())) commit();
+      if (WRITE_COMMANDS.contains(command.toLowerCase())) commitIncluding(writesDone.incrementAndGet());
       return result;
+    }
+
+    private void commitIncluding(long write) {
+      if (writesCommitted >= write) return;
+      synchronized (commitLock) {
+        if (writesCommitted >= write) return; // the commit we waited for included this write
+        long upTo = writesDone.get(); // every write counted so far has finished: this commit holds it
+        commit();
+        writesCommitted = upTo;
+      }
     }
   }
 
@@ -62,7 +83,8 @@ public final class EmbeddedMongo {
     MongoServer server = new MongoServer(backend);
     // SIGTERM: stop accepting, then close the backend, which writes H2's last changes to the file.
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "shutdown"));
-    server.bind(host, port);
+    // One boss thread, 16 workers: a worker waits while its write commits, and the others go on.
+    server.bind(new InetSocketAddress(host, port), 1, 16);
     System.out.println("embedded-mongo listening on " + host + ":" + port + " (" + args[2] + ")");
   }
 }

@@ -2,12 +2,12 @@ import type { Db } from 'mongodb';
 import { nextAttemptAt } from '../../../workflows/webhook-backoff';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
 import type { Logger } from '../../logger';
-import { webhookSigningKeys } from '../../tenancy/instances';
+import { findInstanceCached, webhookSigningKeys } from '../../tenancy/instances';
 import type { SecretBox } from '../../tenancy/secret-box';
 import { describeFailure, webhookHeaders } from '../attempt';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
-import { defaultEndpointUrl, findEndpoint, type WebhookEndpointDoc } from '../endpoints';
+import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
 import { endpointKey, entriesOf, type QueueEntryDoc } from '../queue';
 import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from '../receiver-pacing';
 import { type Resolver, safePost } from '../safe-post';
@@ -48,6 +48,8 @@ const targetTtlMs = 1_000;
 /** A retry due further off than this is left to the workflow's timer instead of holding a slot. */
 const holdForRetryMs = 2_000;
 const heartbeatEveryMs = 2_000;
+/** Past this many drains in one process, a quiet drain goes to sleep at once. */
+const crowdedDrains = 100;
 
 interface Target {
   endpoint: WebhookEndpointDoc;
@@ -91,6 +93,10 @@ class EndpointDrain implements DrainHandle {
   ) {
     this.key = endpointKey(input);
     this.writes = drainWrites(deps.db);
+  }
+
+  wants(id: string): boolean {
+    return this.open && !this.known.has(id) && !this.finished.has(id);
   }
 
   offer(entry: QueueEntryDoc): boolean {
@@ -159,7 +165,8 @@ class EndpointDrain implements DrainHandle {
   /** The next thing to do: wait this many ms, go to sleep, or hand back to the workflow. */
   private nextWakeIn(now: number): number | 'sleep' | 'hand_back' {
     if (this.inFlight.size > 0) return 250;
-    const idleMs = this.deps.idleMs ?? 1_500;
+    // Many drains at once (a broadcast): each lets go of its slot soon after its work is done.
+    const idleMs = this.deps.idleMs ?? (localDrains(this.deps.db).size > crowdedDrains ? 200 : 1_500);
     if (now - this.startedAt >= (this.deps.maxDrainMs ?? 5 * 60_000)) return 'hand_back';
     let nextDue = Number.POSITIVE_INFINITY;
     for (const entry of this.known.values()) nextDue = Math.min(nextDue, entry.due_at.getTime());
@@ -211,10 +218,12 @@ class EndpointDrain implements DrainHandle {
   private async currentTarget(now: number): Promise<Target | 'missing'> {
     if (this.target && now - this.target.readAt < targetTtlMs) return this.target;
     const { db, secretBox } = this.deps;
-    const [endpoint, keys] = await Promise.all([
-      findEndpoint(db, this.input.instance_id, this.input.endpoint_id),
-      webhookSigningKeys(db, secretBox, this.input.instance_id),
+    // Cached for at most a second per process, shared with the publishers.
+    const [endpoints, keys] = await Promise.all([
+      listEndpointsCached(db, this.input.instance_id),
+      webhookSigningKeys(db, secretBox, this.input.instance_id, new Date(now), findInstanceCached),
     ]);
+    const endpoint = endpoints.find((candidate) => candidate.endpoint_id === this.input.endpoint_id);
     if (!endpoint || !keys) {
       this.target = undefined;
       return 'missing';
@@ -224,19 +233,15 @@ class EndpointDrain implements DrainHandle {
     return this.target;
   }
 
-  /** Starts every due entry its host has room for, oldest first. */
+  /** Starts every due entry its host has room for, oldest first; stops at the first refusal. */
   private sendDue(target: Target, now: number): void {
     if (this.backingOffUntil > now) {
       this.giveUpOnStarved(now);
       return;
     }
-    const due = [...this.known.values()]
-      .filter((entry) => !this.inFlight.has(entry._id) && entry.due_at.getTime() <= now)
-      .sort(
-        (a, b) =>
-          a.due_at.getTime() - b.due_at.getTime() || a.enqueued_at.getTime() - b.enqueued_at.getTime(),
-      );
-    for (const entry of due) {
+    // In the order entries arrived (the order they were queued, near enough), the due ones only.
+    for (const entry of this.known.values()) {
+      if (entry.due_at.getTime() > now || this.inFlight.has(entry._id)) continue;
       if (this.supersede.isSuperseded(this.key, entry)) {
         this.end(entry, 'superseded', 'a newer credits_updated for this user');
         continue;
@@ -302,6 +307,7 @@ class EndpointDrain implements DrainHandle {
           : 'neutral',
       retryAfterMs,
     );
+    this.wake(); // the host has room again: the next entry goes while this one is written down
     const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
     // Interrupted by our own side: not the receiver's failure; the next drain sends it again.
     if (this.deps.signal.aborted && !delivered) return;

@@ -1,18 +1,23 @@
 import type { Db } from 'mongodb';
-import { dueEntries, type QueueEntryDoc } from '../queue';
+import { entriesById, type QueueEntryDoc, recentlyDueIds } from '../queue';
 
 // The drains running in this process, by endpoint. A publisher in the same process hands its queued
 // entry straight to the endpoint's drain (no poll, no wake); entries queued by other processes are
 // found by one poll of the queue for all local drains together, every `pollIntervalMs` while any
-// drain runs.
+// drain runs, asking only for entries due since the last poll (a drain reads its endpoint's whole
+// queue when it starts, and knows its own retries).
 
 export interface DrainHandle {
   readonly key: string;
   /** False when the drain no longer takes entries (it is going to sleep): the publisher wakes it. */
   offer(entry: QueueEntryDoc): boolean;
+  /** Whether the drain would take this entry it has not seen (the poll then reads it). */
+  wants(id: string): boolean;
 }
 
 export const pollIntervalMs = 25;
+/** Another process's clock may be this far behind ours (its entries' due_at are its own time). */
+const clockSkewMarginMs = 5_000;
 /** Past this many local drains, one poll asks for everything due rather than naming each endpoint. */
 const maxNamedEndpoints = 500;
 
@@ -41,21 +46,33 @@ export class LocalDrains {
 
   private async poll(): Promise<void> {
     this.polling = true;
+    // A new drain has read its endpoint's whole queue; from then on only new entries need finding.
+    let lastPollAt = Date.now();
     try {
       while (this.drains.size > 0) {
         await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
         const keys = [...this.drains.keys()];
         if (keys.length === 0) break;
-        let due: QueueEntryDoc[];
         try {
-          due =
-            keys.length <= maxNamedEndpoints
-              ? await dueEntries(this.db, keys, new Date())
-              : await dueEntries(this.db, [], new Date(), 5_000, true);
+          const now = Date.now();
+          const due = await recentlyDueIds(
+            this.db,
+            keys.length <= maxNamedEndpoints ? keys : 'every endpoint',
+            new Date(lastPollAt - clockSkewMarginMs),
+            new Date(now),
+          );
+          lastPollAt = now;
+          const unseen = due.filter((entry) => this.drains.get(entry.endpoint_key)?.wants(entry._id));
+          if (unseen.length === 0) continue;
+          for (const entry of await entriesById(
+            this.db,
+            unseen.map((e) => e._id),
+          )) {
+            this.drains.get(entry.endpoint_key)?.offer(entry);
+          }
         } catch {
-          continue; // the database is away: each drain notices on its own writes
+          // The database is away: each drain notices on its own writes.
         }
-        for (const entry of due) this.drains.get(entry.endpoint_key)?.offer(entry);
       }
     } finally {
       this.polling = false;
