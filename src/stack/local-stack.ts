@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBinaries, type StackBinary } from './binaries';
 import { ensureEmbeddedMongo } from './embedded-mongo-build';
@@ -65,15 +65,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     if (mongoCommand) {
       const port = persistent ? 27017 : await freePort();
-      log(`[stack] starting embedded-mongo (mongo-java-server, H2 file) on 127.0.0.1:${port}`);
-      servers.push(
-        await startEmbeddedMongo({
-          command: mongoCommand,
-          logDir,
-          dataFile: join(dataDir, 'mongo', 'data.mv.db'),
-          port,
-        }),
-      );
+      // A data folder made before the journal keeps its H2 file (and its data).
+      const h2File = join(dataDir, 'mongo', 'data.mv.db');
+      const dataFile = existsSync(h2File) ? h2File : join(dataDir, 'mongo', 'data.journal');
+      const kind = dataFile === h2File ? 'H2 file' : 'in memory with a journal';
+      log(`[stack] starting embedded-mongo (mongo-java-server, ${kind}) on 127.0.0.1:${port}`);
+      servers.push(await startEmbeddedMongo({ command: mongoCommand, logDir, dataFile, port }));
       env.MONGODB_URL = `mongodb://127.0.0.1:${port}`;
       urls.MongoDB = env.MONGODB_URL;
     }

@@ -54,7 +54,7 @@ describe('purchases under failure', function () {
     const startDb = () =>
       startEmbeddedMongo({
         command,
-        dataFile: join(dataDir, 'data.mv.db'),
+        dataFile: join(dataDir, 'data.journal'),
         logDir: join(dataDir, 'logs'),
         port,
       });
