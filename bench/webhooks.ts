@@ -362,6 +362,11 @@ async function main(): Promise<void> {
     // labels) runs some only: BENCH_ONLY='burst-2000|bare'.
     const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
     const scenarios: Array<[string, () => Promise<Figures>]> = [
+      // The 100 sites' drains are asleep (never woken): each event costs a signal and a drain start.
+      [
+        'wake-100',
+        () => deliveryScenario('webhooks, 100 endpoints asleep, 1 each', publisher, manySites, arrivals, 100),
+      ],
       [
         'paced-1',
         () =>
@@ -396,8 +401,13 @@ async function main(): Promise<void> {
       ],
       [
         'degraded',
-        () =>
-          deliveryScenario(
+        async () => {
+          // These 100 sites are new endpoints: wake their drains first (the dead and hanging ones
+          // start failing), then time a burst like the one over the 100 healthy sites.
+          await deliveryScenario('warm-up', publisher, degradedSites, arrivals, 100, undefined, {
+            healthy: new Set(healthySites),
+          });
+          return deliveryScenario(
             'webhooks, 98 healthy + 1 dead + 1 hanging, burst',
             publisher,
             degradedSites,
@@ -405,7 +415,8 @@ async function main(): Promise<void> {
             burstEvents,
             undefined,
             { healthy: new Set(healthySites) },
-          ),
+          );
+        },
       ],
       [
         'burst-2000',

@@ -48,8 +48,8 @@ const targetTtlMs = 1_000;
 /** A retry due further off than this is left to the workflow's timer instead of holding a slot. */
 const holdForRetryMs = 2_000;
 const heartbeatEveryMs = 2_000;
-/** Past this many drains in one process, a quiet drain goes to sleep at once. */
-const crowdedDrains = 100;
+/** Past this many drains in one process (of its 500 activity slots), quiet drains sleep soon. */
+const crowdedDrains = 300;
 
 interface Target {
   endpoint: WebhookEndpointDoc;
@@ -122,15 +122,19 @@ class EndpointDrain implements DrainHandle {
         if (this.deps.signal.aborted || this.failure) break;
         const now = Date.now();
         this.pruneFinished(now);
-        const target = await this.currentTarget(now);
-        if (target === 'missing' || target.endpoint.status === 'disabled') {
-          this.endEverything(target === 'missing' ? 'missing' : 'disabled');
-          if (this.inFlight.size === 0) {
-            if (await this.trySleep(drains)) break;
-            continue;
+        // The endpoint is read (from the process's one-second caches) only when there is something
+        // to send: an idle drain costs nothing but its timer.
+        if (this.hasDue(now)) {
+          const target = await this.currentTarget(now);
+          if (target === 'missing' || target.endpoint.status === 'disabled') {
+            this.endEverything(target === 'missing' ? 'missing' : 'disabled');
+            if (this.inFlight.size === 0) {
+              if (await this.trySleep(drains)) break;
+              continue;
+            }
+          } else {
+            this.sendDue(target, now);
           }
-        } else {
-          this.sendDue(target, now);
         }
         const wait = this.nextWakeIn(now);
         if (wait === 'sleep') {
@@ -164,16 +168,33 @@ class EndpointDrain implements DrainHandle {
 
   /** The next thing to do: wait this many ms, go to sleep, or hand back to the workflow. */
   private nextWakeIn(now: number): number | 'sleep' | 'hand_back' {
-    if (this.inFlight.size > 0) return 250;
-    // Many drains at once (a broadcast): each lets go of its slot soon after its work is done.
-    const idleMs = this.deps.idleMs ?? (localDrains(this.deps.db).size > crowdedDrains ? 200 : 1_500);
+    if (this.inFlight.size > 0) return 250; // each finishing attempt wakes the loop sooner
     if (now - this.startedAt >= (this.deps.maxDrainMs ?? 5 * 60_000)) return 'hand_back';
     let nextDue = Number.POSITIVE_INFINITY;
     for (const entry of this.known.values()) nextDue = Math.min(nextDue, entry.due_at.getTime());
     nextDue = Math.max(nextDue, this.backingOffUntil);
-    const quiet = now - this.lastWorkAt >= idleMs;
-    if (nextDue - now > holdForRetryMs && quiet) return 'sleep';
-    return Math.max(1, Math.min(nextDue - now, 250, idleMs));
+    const quietLeft = this.idleMs() - (now - this.lastWorkAt);
+    if (nextDue - now > holdForRetryMs && quietLeft <= 0) return 'sleep';
+    // Until the next retry is due or the quiet period is over; a new entry wakes it at once.
+    // (Due but not sent: the host's cap is taken by another drain, or it is backing off.)
+    return Math.max(5, Math.min(nextDue - now, Math.max(quietLeft, 250)));
+  }
+
+  /**
+   * How long a drain stays awake with nothing to do: long enough that steady traffic (an event every
+   * few seconds) finds it awake and needs no signal; short when a broadcast has woken many drains,
+   * so each lets go of its activity slot soon after its work.
+   */
+  private idleMs(): number {
+    if (this.deps.idleMs !== undefined) return this.deps.idleMs;
+    return localDrains(this.deps.db).size > crowdedDrains ? 1_000 : 30_000;
+  }
+
+  private hasDue(now: number): boolean {
+    for (const entry of this.known.values()) {
+      if (entry.due_at.getTime() <= now && !this.inFlight.has(entry._id)) return true;
+    }
+    return false;
   }
 
   /**
