@@ -1,4 +1,7 @@
 import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { dirname } from 'node:path';
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -56,6 +59,26 @@ async function startReceivers(count: number, arrivals: Map<string, number>) {
   return { ...ready, close: () => child.kill() };
 }
 
+/** BENCH_PROFILE=<dir>: a CPU profile of this process per scenario (open it in Chrome DevTools). */
+async function startProfile() {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** Epoch milliseconds with sub-millisecond precision: comparable with the receivers' process. */
 const now = () => performance.timeOrigin + performance.now();
 
@@ -68,6 +91,8 @@ interface Figures {
   /** How long the publish call itself took (what a caller waits for). */
   publishP50?: number;
   publishP99?: number;
+  /** CPU of this process (publishers, worker, drains) while the scenario ran, % of one core. */
+  cpuPercent?: number;
 }
 
 function line(f: Figures): string {
@@ -79,6 +104,7 @@ function line(f: Figures): string {
     f.p99.toFixed(1).padStart(9),
     (f.publishP50 === undefined ? '' : f.publishP50.toFixed(1)).padStart(12),
     (f.publishP99 === undefined ? '' : f.publishP99.toFixed(1)).padStart(12),
+    (f.cpuPercent === undefined ? '' : f.cpuPercent.toFixed(0)).padStart(6),
   ];
   return cells.join(' ');
 }
@@ -464,14 +490,20 @@ async function main(): Promise<void> {
     for (const [label, scenario] of scenarios) {
       if (only && !only.test(label)) continue;
       commandMs.clear();
+      const profiler = process.env.BENCH_PROFILE ? await startProfile() : undefined;
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = now();
       const figures = await scenario();
+      const cpu = process.cpuUsage(cpuBefore);
+      figures.cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - wallBefore)) * 100;
+      if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}/${label}.cpuprofile`);
       results.push(figures);
       commandsPerScenario.push({ name: figures.name, count: figures.count, commands: new Map(commandMs) });
     }
     say('');
     say('latency: from the publish call (event creation) to receipt by the receiver');
     say(
-      `${'scenario'.padEnd(44)} ${'count'.padStart(6)} ${'per sec'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'publish p50'.padStart(12)} ${'publish p99'.padStart(12)}`,
+      `${'scenario'.padEnd(44)} ${'count'.padStart(6)} ${'per sec'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'publish p50'.padStart(12)} ${'publish p99'.padStart(12)} ${'cpu %'.padStart(6)}`,
     );
     for (const result of results) say(line(result));
     say('');

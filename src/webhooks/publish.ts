@@ -5,14 +5,21 @@ import type { Config } from '../config';
 import { findInstanceCached } from '../tenancy/instances';
 import {
   type DeliveryStatus,
+  deliveryId,
   ensureDelivery,
   terminalStatuses,
   type WebhookDeliveryDoc,
   webhookDeliveries,
 } from './deliveries';
 import { localDrains } from './drain/local-drains';
-import { endpointAccepts, listEndpointsCached } from './endpoints';
-import { newEventDoc, storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
+import { endpointAccepts, listEndpointsCached, type WebhookEndpointDoc } from './endpoints';
+import {
+  newEventDoc,
+  storeEvent,
+  supersedeOrder,
+  type WebhookEventDoc,
+  type WebhookEventType,
+} from './events';
 import { endpointKey, enqueue, type QueueEntryDoc } from './queue';
 import { deliverySchedule, type RetrySchedule, type ScheduleConfig } from './retry-schedule';
 import { wakeEndpoint } from './wake';
@@ -86,18 +93,17 @@ export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInp
     data: input.data,
     idempotency_key: input.idempotency_key,
   });
-  // The event and its delivery records in one round trip (their ids are both derived from the event
-  // id, so a repeated publish collides on both); the queue entries only once the records exist.
+  const initial = (endpoint: WebhookEndpointDoc) =>
+    // A disabled endpoint gets nothing sent, but the event is kept as a dead letter to replay later.
+    endpoint.status === 'disabled'
+      ? { status: 'dead_lettered' as const, end_reason: 'endpoint disabled' }
+      : { status: 'pending' as const };
+  if (input.idempotency_key === undefined) return publishNew(deps, fresh, endpoints, schedule, initial);
+  // A keyed publish may repeat an earlier one: the event and its delivery records in one round trip
+  // (their ids both derive from the key, so a repeat collides on both), and the queue entries only
+  // for records this publish made or found still pending (never for a delivery already finished).
   const recorded = endpoints.map((endpoint) =>
-    ensureDelivery(
-      deps.db,
-      fresh,
-      endpoint.endpoint_id,
-      // A disabled endpoint gets nothing sent, but the event is kept as a dead letter to replay later.
-      endpoint.status === 'disabled'
-        ? { status: 'dead_lettered', end_reason: 'endpoint disabled' }
-        : { status: 'pending' },
-    ),
+    ensureDelivery(deps.db, fresh, endpoint.endpoint_id, initial(endpoint)),
   );
   const [stored, records] = await Promise.all([
     storeEvent(deps.db, fresh).catch(async (error) => {
@@ -127,6 +133,56 @@ export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInp
 }
 
 /**
+ * An event with a fresh random id cannot collide with anything: its event, delivery records and queue
+ * entries are written in one round trip. (A drain may then finish a delivery before its record's
+ * insert lands; it writes the record as an upsert, and the insert finds it.)
+ */
+async function publishNew(
+  deps: WebhookPublisherDeps,
+  event: WebhookEventDoc,
+  endpoints: WebhookEndpointDoc[],
+  schedule: RetrySchedule,
+  initial: (endpoint: WebhookEndpointDoc) => { status: 'pending' | 'dead_lettered'; end_reason?: string },
+): Promise<PublishResult> {
+  const queued = endpoints.map((endpoint) =>
+    initial(endpoint).status === 'pending'
+      ? newEntry(event, { ...deliveryRef(event, endpoint) }, schedule, 0)
+      : undefined,
+  );
+  const [, records, outcomes] = await Promise.all([
+    storeEvent(deps.db, event),
+    Promise.all(
+      endpoints.map((endpoint) => ensureDelivery(deps.db, event, endpoint.endpoint_id, initial(endpoint))),
+    ),
+    Promise.all(queued.map((entry) => (entry ? enqueue(deps.db, entry) : undefined))),
+  ]);
+  const deliveries = await Promise.all(
+    records.map(async ({ delivery }, index) => {
+      const entry = queued[index];
+      const summary = {
+        delivery_id: delivery.delivery_id,
+        endpoint_id: delivery.endpoint_id,
+        workflow_id: endpointWorkflowId(delivery),
+      };
+      if (!entry) return { ...summary, state: delivery.status };
+      await handOver(deps, entry, outcomes[index] === 'done');
+      return { ...summary, state: 'queued' as const };
+    }),
+  );
+  return { event_id: event.event_id, created: true, deliveries };
+}
+
+function deliveryRef(event: WebhookEventDoc, endpoint: WebhookEndpointDoc) {
+  const supersede = supersedeOrder(event);
+  return {
+    delivery_id: deliveryId(event.event_id, endpoint.endpoint_id),
+    instance_id: event.instance_id,
+    endpoint_id: endpoint.endpoint_id,
+    ...(supersede ? { supersede_key: supersede.key, supersede_rank: supersede.rank } : {}),
+  };
+}
+
+/**
  * Queues one delivery for its endpoint's drain and makes sure the drain will look. A delivery already
  * queued is left as it is (its endpoint is woken again, which costs nothing when it is awake).
  */
@@ -140,8 +196,23 @@ export async function queueDelivery(
   schedule: RetrySchedule,
   generation: number,
 ): Promise<'queued' | 'already_queued'> {
+  const entry = newEntry(event, delivery, schedule, generation);
+  const outcome = await enqueue(deps.db, entry);
+  await handOver(deps, entry, outcome === 'done');
+  return outcome === 'done' ? 'queued' : 'already_queued';
+}
+
+function newEntry(
+  event: Pick<WebhookEventDoc, 'event_id' | 'event_type' | 'body'>,
+  delivery: Pick<
+    WebhookDeliveryDoc,
+    'delivery_id' | 'instance_id' | 'endpoint_id' | 'supersede_key' | 'supersede_rank'
+  >,
+  schedule: RetrySchedule,
+  generation: number,
+): QueueEntryDoc {
   const now = new Date();
-  const entry: QueueEntryDoc = {
+  return {
     _id: delivery.delivery_id,
     endpoint_key: endpointKey(delivery),
     instance_id: delivery.instance_id,
@@ -158,11 +229,14 @@ export async function queueDelivery(
       ? { supersede_key: delivery.supersede_key, supersede_rank: delivery.supersede_rank }
       : {}),
   };
-  const outcome = await enqueue(deps.db, entry);
-  if (outcome === 'done' && localDrains(deps.db).offer(entry)) return 'queued';
-  await wakeEndpoint(
-    { db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
-    delivery,
-  );
-  return outcome === 'done' ? 'queued' : 'already_queued';
+}
+
+/**
+ * Makes sure the endpoint's drain will see a queued entry: handed to it when it runs in this process,
+ * else a wake (a signal only if the drain sleeps). A repeat (`fresh` false) wakes too, in case the
+ * first publisher was lost between its insert and its wake.
+ */
+async function handOver(deps: WebhookPublisherDeps, entry: QueueEntryDoc, fresh: boolean): Promise<void> {
+  if (fresh && localDrains(deps.db).offer(entry)) return;
+  await wakeEndpoint({ db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE }, entry);
 }

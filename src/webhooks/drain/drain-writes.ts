@@ -31,6 +31,21 @@ export interface DrainWrites {
   flushed(): Promise<void>;
 }
 
+/**
+ * A publish writes the delivery record and the queue entry at once, so a fast drain may get there
+ * first: its write makes the record (these fields), and the publisher's insert then finds it.
+ */
+function recordBase(entry: QueueEntryDoc) {
+  return {
+    delivery_id: entry._id,
+    event_id: entry.event_id,
+    endpoint_id: entry.endpoint_id,
+    instance_id: entry.instance_id,
+    event_type: entry.event_type as WebhookDeliveryDoc['event_type'],
+    created_at: entry.enqueued_at,
+  };
+}
+
 export function drainWrites(db: Db): DrainWrites {
   const attempts = batchedWriter<WebhookAttemptDoc & { _id: string }>(db, collectionNames.webhookAttempts);
   const deliveries = batchedWriter<DeliveryRecord>(db, collectionNames.webhookDeliveries);
@@ -68,11 +83,12 @@ export function drainWrites(db: Db): DrainWrites {
         $set: set,
         ...(outcome.error ? {} : { $unset: { last_error: '' as const } }),
         $inc: { attempts: 1 },
+        $setOnInsert: recordBase(entry),
       };
       return track(
         (async () => {
           await logAttempt(record);
-          await deliveries.write({ updateOne: { filter: { _id: entry._id }, update } });
+          await deliveries.write({ updateOne: { filter: { _id: entry._id }, update, upsert: true } });
           if (status === 'pending')
             await reschedule(db, entry._id, { due_at: outcome.retryAt!, attempts: entry.attempts });
           else await dequeue(db, entry._id);
@@ -90,7 +106,13 @@ export function drainWrites(db: Db): DrainWrites {
       };
       return track(
         (async () => {
-          await deliveries.write({ updateOne: { filter: { _id: entry._id }, update: { $set: set } } });
+          await deliveries.write({
+            updateOne: {
+              filter: { _id: entry._id },
+              update: { $set: set, $setOnInsert: { ...recordBase(entry), attempts: 0 } },
+              upsert: true,
+            },
+          });
           await dequeue(db, entry._id);
         })(),
       );
