@@ -19,6 +19,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** A client, for activities whose work starts or signals workflows (expiry timers, reconciliation). */
   temporal: Temporal;
+  /** Aborted when the worker begins to shut down: long activities (webhook drains) hand back. */
+  stopping?: AbortSignal;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -64,6 +64,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
           allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
           disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
           signal: context.cancellationSignal,
+          ...(deps.stopping ? { stopping: deps.stopping } : {}),
           heartbeat: () => context.heartbeat(),
         },
         input,

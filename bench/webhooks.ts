@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { Session } from 'node:inspector';
 import { dirname } from 'node:path';
-import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Db, MongoClient } from 'mongodb';

@@ -33,7 +33,10 @@ export interface WorkerOptions {
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { config, logger, db, connection } = options;
-  return Worker.create({
+  // The SDK cancels running activities only once the shutdown grace time is over; a webhook drain
+  // waiting for work would hold every shutdown that long. This tells it at once.
+  const stopping = new AbortController();
+  const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
@@ -43,6 +46,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       db,
       logger,
       temporal: options.temporal,
+      stopping: stopping.signal,
     }),
     // Activities that are running when SIGTERM arrives get this long to finish.
     shutdownGraceTime: '20 seconds',
@@ -50,4 +54,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // and MongoDB, not on this process's CPU, so there is room for many beside the other activities.
     maxConcurrentActivityTaskExecutions: 500,
   });
+  // Both ways a worker stops (SIGINT/SIGTERM through the Runtime, or a call) go through this method.
+  const shutdown = worker.shutdown.bind(worker);
+  worker.shutdown = () => {
+    stopping.abort();
+    shutdown();
+  };
+  return worker;
 }

@@ -67,14 +67,14 @@ export function recentlyDueIds(
   since: Date,
   now: Date,
   limit = 5_000,
-): Promise<Array<Pick<QueueEntryDoc, '_id' | 'endpoint_key'>>> {
+): Promise<Array<Pick<QueueEntryDoc, '_id' | 'endpoint_key' | 'generation'>>> {
   return webhookQueue(db)
     .find(
       {
         ...(keys === 'every endpoint' ? {} : { endpoint_key: { $in: keys } }),
         due_at: { $gte: since, $lte: now },
       },
-      { projection: { _id: 1, endpoint_key: 1 } },
+      { projection: { _id: 1, endpoint_key: 1, generation: 1 } },
     )
     .limit(limit)
     .toArray();

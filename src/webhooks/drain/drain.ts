@@ -30,8 +30,10 @@ export interface DrainDeps {
   pacer: ReceiverPacer;
   allowPrivateNetworks: boolean;
   disableEndpointAfterMs: number;
-  /** Worker shutdown or activity cancellation: stop, and let Temporal run the drain again. */
+  /** Activity cancellation (or the end of the worker's shutdown grace): stop at once, in-flight too. */
   signal: AbortSignal;
+  /** The worker begins to shut down: send nothing new, finish what is in flight, hand back. */
+  stopping?: AbortSignal;
   heartbeat(): void;
   /** Quiet this long with nothing in flight: go to sleep. */
   idleMs?: number;
@@ -72,7 +74,10 @@ export async function drainEndpoint(
 class EndpointDrain implements DrainHandle {
   readonly key: string;
   private readonly known = new Map<string, QueueEntryDoc>();
-  /** Ended here, their removal maybe not yet visible to a poll: never taken again. */
+  /**
+   * Rounds ended here (`<delivery id>#<generation>`), whose removal a poll may not see yet: never
+   * taken again. A replay is a new generation, so it is taken.
+   */
   private readonly finished = new Map<string, number>();
   private readonly inFlight = new Set<string>();
   private readonly writes: DrainWrites;
@@ -95,13 +100,13 @@ class EndpointDrain implements DrainHandle {
     this.writes = drainWrites(deps.db);
   }
 
-  wants(id: string): boolean {
-    return this.open && !this.known.has(id) && !this.finished.has(id);
+  wants(id: string, generation: number): boolean {
+    return this.open && !this.known.has(id) && !this.finished.has(`${id}#${generation}`);
   }
 
   offer(entry: QueueEntryDoc): boolean {
     if (!this.open) return false;
-    if (!this.known.has(entry._id) && !this.finished.has(entry._id)) {
+    if (!this.known.has(entry._id) && !this.finished.has(`${entry._id}#${entry.generation}`)) {
       this.known.set(entry._id, entry);
       this.supersede.note(this.key, entry);
       this.lastWorkAt = Date.now();
@@ -116,10 +121,11 @@ class EndpointDrain implements DrainHandle {
     drains.register(this);
     const abort = () => this.wake();
     this.deps.signal.addEventListener('abort', abort);
+    this.deps.stopping?.addEventListener('abort', abort);
     const beat = setInterval(() => this.deps.heartbeat(), heartbeatEveryMs);
     try {
       for (;;) {
-        if (this.deps.signal.aborted || this.failure) break;
+        if (this.deps.signal.aborted || this.deps.stopping?.aborted || this.failure) break;
         const now = Date.now();
         this.pruneFinished(now);
         // The endpoint is read (from the process's one-second caches) only when there is something
@@ -150,6 +156,7 @@ class EndpointDrain implements DrainHandle {
     } finally {
       clearInterval(beat);
       this.deps.signal.removeEventListener('abort', abort);
+      this.deps.stopping?.removeEventListener('abort', abort);
       this.open = false;
       drains.unregister(this);
     }
@@ -160,8 +167,10 @@ class EndpointDrain implements DrainHandle {
 
   private result(): EndpointDrainResult {
     const result: EndpointDrainResult = { attempts: this.attempts, ended: this.ended };
+    // Handed back while awake (time is up, or the worker is stopping): drain again now, wherever.
+    if (this.open && (this.known.size > 0 || this.deps.stopping?.aborted))
+      return { ...result, next_due_in_ms: 0 };
     if (this.known.size === 0) return result;
-    if (this.open) return { ...result, next_due_in_ms: 0 }; // handed back while awake: drain again now
     const next = Math.min(...[...this.known.values()].map((entry) => entry.due_at.getTime()));
     return { ...result, next_due_in_ms: Math.max(0, next - Date.now(), this.backingOffUntil - Date.now()) };
   }
@@ -425,7 +434,7 @@ class EndpointDrain implements DrainHandle {
   /** Out of this drain's care: ended, or about to be. */
   private forget(entry: QueueEntryDoc): void {
     this.known.delete(entry._id);
-    this.finished.set(entry._id, Date.now());
+    this.finished.set(`${entry._id}#${entry.generation}`, Date.now());
     this.ended += 1;
   }
 

@@ -12,7 +12,7 @@ export interface DrainHandle {
   /** False when the drain no longer takes entries (it is going to sleep): the publisher wakes it. */
   offer(entry: QueueEntryDoc): boolean;
   /** Whether the drain would take this entry it has not seen (the poll then reads it). */
-  wants(id: string): boolean;
+  wants(id: string, generation: number): boolean;
 }
 
 export const pollIntervalMs = 25;
@@ -62,7 +62,9 @@ export class LocalDrains {
             new Date(now),
           );
           lastPollAt = now;
-          const unseen = due.filter((entry) => this.drains.get(entry.endpoint_key)?.wants(entry._id));
+          const unseen = due.filter((entry) =>
+            this.drains.get(entry.endpoint_key)?.wants(entry._id, entry.generation),
+          );
           if (unseen.length === 0) continue;
           for (const entry of await entriesById(
             this.db,
