@@ -34,22 +34,19 @@ export function createWebhookActivities(deps: ActivityDeps) {
   // One pacer per worker: it guards this worker's activity slots against slow receivers.
   const pacer = new ReceiverPacer(config.WEBHOOK_MAX_CONCURRENCY_PER_HOST);
   const publisher = (): WebhookPublisherDeps => ({ db, client: Context.current().client, config });
+  const sending = {
+    db,
+    logger,
+    secretBox,
+    pacer,
+    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
+  };
 
   return {
     /** Legacy per-delivery workflows (started before the per-endpoint engine): one HTTP attempt. */
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptResult> {
-      return attemptDelivery(
-        {
-          db,
-          logger,
-          secretBox,
-          pacer,
-          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
-          signal: Context.current().cancellationSignal,
-        },
-        input,
-      );
+      return attemptDelivery({ ...sending, signal: Context.current().cancellationSignal }, input);
     },
 
     /** One endpoint's drain (see src/webhooks/drain): sends what is queued until the endpoint is quiet. */
@@ -57,12 +54,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const context = Context.current();
       return drainEndpoint(
         {
-          db,
-          logger,
-          secretBox,
-          pacer,
-          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-          disableEndpointAfterMs: config.WEBHOOK_ENDPOINT_DISABLE_SECONDS * 1000,
+          ...sending,
           signal: context.cancellationSignal,
           ...(deps.stopping ? { stopping: deps.stopping } : {}),
           heartbeat: () => context.heartbeat(),

@@ -118,11 +118,7 @@ export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInp
   ]);
   const deliveries = await Promise.all(
     records.map(async ({ delivery }) => {
-      const summary = {
-        delivery_id: delivery.delivery_id,
-        endpoint_id: delivery.endpoint_id,
-        workflow_id: endpointWorkflowId(delivery),
-      };
+      const summary = summaryOf(delivery);
       // Already finished on an earlier publish: do not send it twice.
       if (terminalStatuses.includes(delivery.status)) return { ...summary, state: delivery.status };
       const state = await queueDelivery(deps, stored.event, delivery, schedule, 0);
@@ -159,17 +155,26 @@ async function publishNew(
   const deliveries = await Promise.all(
     records.map(async ({ delivery }, index) => {
       const entry = queued[index];
-      const summary = {
-        delivery_id: delivery.delivery_id,
-        endpoint_id: delivery.endpoint_id,
-        workflow_id: endpointWorkflowId(delivery),
-      };
+      const summary = summaryOf(delivery);
       if (!entry) return { ...summary, state: delivery.status };
       await handOver(deps, entry, outcomes[index] === 'done');
       return { ...summary, state: 'queued' as const };
     }),
   );
   return { event_id: event.event_id, created: true, deliveries };
+}
+
+type QueuedDelivery = Pick<
+  WebhookDeliveryDoc,
+  'delivery_id' | 'instance_id' | 'endpoint_id' | 'supersede_key' | 'supersede_rank'
+>;
+
+function summaryOf(delivery: Pick<WebhookDeliveryDoc, 'delivery_id' | 'instance_id' | 'endpoint_id'>) {
+  return {
+    delivery_id: delivery.delivery_id,
+    endpoint_id: delivery.endpoint_id,
+    workflow_id: endpointWorkflowId(delivery),
+  };
 }
 
 function deliveryRef(event: WebhookEventDoc, endpoint: WebhookEndpointDoc) {
@@ -189,10 +194,7 @@ function deliveryRef(event: WebhookEventDoc, endpoint: WebhookEndpointDoc) {
 export async function queueDelivery(
   deps: WebhookPublisherDeps,
   event: Pick<WebhookEventDoc, 'event_id' | 'event_type' | 'body'>,
-  delivery: Pick<
-    WebhookDeliveryDoc,
-    'delivery_id' | 'instance_id' | 'endpoint_id' | 'supersede_key' | 'supersede_rank'
-  >,
+  delivery: QueuedDelivery,
   schedule: RetrySchedule,
   generation: number,
 ): Promise<'queued' | 'already_queued'> {
@@ -204,10 +206,7 @@ export async function queueDelivery(
 
 function newEntry(
   event: Pick<WebhookEventDoc, 'event_id' | 'event_type' | 'body'>,
-  delivery: Pick<
-    WebhookDeliveryDoc,
-    'delivery_id' | 'instance_id' | 'endpoint_id' | 'supersede_key' | 'supersede_rank'
-  >,
+  delivery: QueuedDelivery,
   schedule: RetrySchedule,
   generation: number,
 ): QueueEntryDoc {

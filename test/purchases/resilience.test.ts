@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createMongo } from '../../src/mongo/client';
-import { ensureEmbeddedMongo } from '../../src/stack/embedded-mongo-build';
-import { freePort } from '../../src/stack/ports';
-import { type RunningServer, startEmbeddedMongo } from '../../src/stack/servers';
+import type { RunningServer } from '../../src/stack/servers';
 import { stack, startTestApi } from '../helpers/env';
 import { call, registerPlugin } from '../helpers/plugin-client';
+import { privateMongo } from '../helpers/private-mongo';
 import { startWorkerProcess } from '../helpers/worker-process';
 import { startPurchaseWorld } from './harness';
 
@@ -47,19 +43,10 @@ describe('purchases under failure', function () {
   });
 
   it('MongoDB gone for a few seconds mid-purchase: the workflow retries and completes when it is back', async () => {
-    // A private MongoDB-wire server for this test only, so killing it does not disturb the others.
-    const dataDir = mkdtempSync(join(tmpdir(), 'rakubun-mongo-'));
-    const port = await freePort();
-    const command = await ensureEmbeddedMongo();
-    const startDb = () =>
-      startEmbeddedMongo({
-        command,
-        dataFile: join(dataDir, 'data.journal'),
-        logDir: join(dataDir, 'logs'),
-        port,
-      });
+    const db = await privateMongo();
+    const startDb = db.start;
     let mongo: RunningServer | undefined = await startDb();
-    const world = await startPurchaseWorld({ MONGODB_URL: `mongodb://127.0.0.1:${port}` }, { worker: false });
+    const world = await startPurchaseWorld({ MONGODB_URL: db.url }, { worker: false });
     const worker = await startWorkerProcess(world.settings);
     try {
       const purchase = await world.buy();
@@ -76,7 +63,7 @@ describe('purchases under failure', function () {
       mongo = await startDb();
       await world.waitForStatus(purchase.purchase_id, 'fulfilled', 90_000);
       assert.equal(await world.balance(purchase.user), before + purchase.credits);
-      assert.deepEqual(await purchaseEntryKinds(port, purchase.purchase_id), { purchase: 1 });
+      assert.deepEqual(await purchaseEntryKinds(db.url, purchase.purchase_id), { purchase: 1 });
       assert.match(
         worker.output(),
         /"msg":"Activity failed"/,
@@ -223,9 +210,9 @@ describe('purchases under failure', function () {
 });
 
 /** Ledger entries of a purchase in the private database of the MongoDB-outage test. */
-async function purchaseEntryKinds(port: number, purchaseId: string) {
+async function purchaseEntryKinds(url: string, purchaseId: string) {
   const mongo = createMongo({
-    MONGODB_URL: `mongodb://127.0.0.1:${port}`,
+    MONGODB_URL: url,
     MONGODB_DATABASE: process.env.MONGODB_DATABASE!,
   });
   try {

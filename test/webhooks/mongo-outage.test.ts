@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
-import { ensureEmbeddedMongo } from '../../src/stack/embedded-mongo-build';
-import { freePort } from '../../src/stack/ports';
-import { type RunningServer, startEmbeddedMongo } from '../../src/stack/servers';
+import type { RunningServer } from '../../src/stack/servers';
 import { createWorker } from '../../src/temporal/worker';
 import { registerInstance } from '../../src/tenancy/instances';
 import { createSecretBox } from '../../src/tenancy/secret-box';
@@ -14,6 +9,7 @@ import { findDelivery } from '../../src/webhooks/deliveries';
 import { publishEvent } from '../../src/webhooks/publish';
 import { findEntry } from '../../src/webhooks/queue';
 import { stack, testConfig, uniqueTaskQueue } from '../helpers/env';
+import { privateMongo } from '../helpers/private-mongo';
 import { startReceiver } from './receiver';
 
 // MongoDB gone while a webhook is on the wire: the receiver answers, the drain cannot write that
@@ -26,19 +22,11 @@ describe('webhook delivery across a MongoDB outage', function () {
 
   it('an attempt answered while MongoDB is down is sent again when it is back, same id, then recorded', async () => {
     const shared = await stack();
-    const dataDir = mkdtempSync(join(tmpdir(), 'rakubun-wh-mongo-'));
-    const port = await freePort();
-    const command = await ensureEmbeddedMongo();
-    const startDb = () =>
-      startEmbeddedMongo({
-        command,
-        dataFile: join(dataDir, 'data.journal'),
-        logDir: join(dataDir, 'logs'),
-        port,
-      });
+    const privateDb = await privateMongo();
+    const startDb = privateDb.start;
     let mongoServer: RunningServer | undefined = await startDb();
     const config = testConfig({
-      MONGODB_URL: `mongodb://127.0.0.1:${port}`,
+      MONGODB_URL: privateDb.url,
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue('wh-mongo'),
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     });

@@ -1,16 +1,13 @@
-import type { Db } from 'mongodb';
 import { nextAttemptAt } from '../../../workflows/webhook-backoff';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
-import type { Logger } from '../../logger';
 import { findInstanceCached, webhookSigningKeys } from '../../tenancy/instances';
-import type { SecretBox } from '../../tenancy/secret-box';
-import { describeFailure, webhookHeaders } from '../attempt';
+import { type AttemptDeps, describeFailure, webhookHeaders } from '../attempt';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
 import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
 import { endpointKey, entriesOf, type QueueEntryDoc } from '../queue';
-import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from '../receiver-pacing';
-import { type Resolver, safePost } from '../safe-post';
+import { parseRetryAfter, verdictForStatus } from '../receiver-pacing';
+import { safePost } from '../safe-post';
 import type { SigningKeys } from '../signing';
 import { markAsleep, markAwake } from '../wake';
 import { type AttemptRecord, type DrainWrites, drainWrites } from './drain-writes';
@@ -23,13 +20,8 @@ import { supersedeMemory } from './supersede-memory';
 // publisher directly, from others through the shared poll), and returns when the endpoint has been
 // quiet for `idleMs`, saying when its earliest retry is due.
 
-export interface DrainDeps {
-  db: Db;
-  logger: Logger;
-  secretBox: SecretBox;
-  pacer: ReceiverPacer;
-  allowPrivateNetworks: boolean;
-  disableEndpointAfterMs: number;
+/** What sending needs (the legacy attempt takes the same), plus a drain's own controls. */
+export interface DrainDeps extends Omit<AttemptDeps, 'signal'> {
   /** Activity cancellation (or the end of the worker's shutdown grace): stop at once, in-flight too. */
   signal: AbortSignal;
   /** The worker begins to shut down: send nothing new, finish what is in flight, hand back. */
@@ -39,8 +31,6 @@ export interface DrainDeps {
   idleMs?: number;
   /** A drain hands back to its workflow after this long (history stays short, slots rotate). */
   maxDrainMs?: number;
-  timeoutMs?: number;
-  resolve?: Resolver;
 }
 
 /** Past its window with no attempt at all (its host kept backing off): give up a day later. */
