@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import type { Ledger } from '../src/ledger';
 import { collectionNames } from '../src/mongo/collections';
@@ -185,6 +185,27 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
     }> {
       const { terms } = input;
       const charge = await stripeCall(() => gateway().retrieveCharge(input.charge_id));
+      // The charge id came from an event: act only if Stripe says it is this purchase's payment.
+      const stored = await findPurchase(deps.db, terms.purchase_id);
+      const ownIntent =
+        terms.stripe_payment_intent_id ??
+        stored?.stripe_payment_intent_id ??
+        (terms.stripe_checkout_session_id
+          ? (await stripeCall(() => gateway().retrieveCheckoutSession(terms.stripe_checkout_session_id!)))
+              .paymentIntentId
+          : null);
+      if (!ownIntent || charge.paymentIntentId !== ownIntent) {
+        log.warn("refund ignored: the charge is not this purchase's payment", {
+          purchase_id: terms.purchase_id,
+          charge_id: input.charge_id,
+          charge_payment_intent: charge.paymentIntentId,
+        });
+        return {
+          amount_refunded: stored?.outcome?.refunded_amount ?? 0,
+          credits_removed_total: input.credits_already_removed,
+          delta: 0,
+        };
+      }
       const target = creditsForRefund(terms, charge.amountRefunded);
       const previous = await deps.db
         .collection(collectionNames.ledgerEntries)

@@ -159,6 +159,76 @@ describe('purchases end to end', function () {
     assertResponseMatches('GET', '/api/v1/purchases/{purchaseId}', view);
   });
 
+  it('a signed charge.refunded whose metadata names another purchase acts on the purchase its charge belongs to', async () => {
+    const victim = await world.buy();
+    const refunded = await world.buy();
+    for (const purchase of [victim, refunded]) {
+      await world.control(`checkout/sessions/${purchase.session_id}/pay`);
+      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
+    }
+    const victimBalance = await world.balance(victim.user);
+    const chargeId = await chargeOf(world, refunded.purchase_id);
+    // The refunded purchase's charge really is refunded at Stripe (its own event not sent)...
+    await world.control(`charges/${chargeId}/refund`, { send_webhooks: false });
+    const { db } = await stack();
+    const doc = await db.collection('purchases').findOne({ purchase_id: refunded.purchase_id });
+    const paymentIntentId = doc!.stripe_payment_intent_id as string;
+    assert.match(paymentIntentId, /^pi_/);
+    // ...and a correctly signed event about that charge names the victim in its metadata.
+    const body = JSON.stringify({
+      id: `evt_crafted_${Date.now()}`,
+      object: 'event',
+      type: 'charge.refunded',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      api_version: '2024-06-20',
+      data: {
+        object: {
+          id: chargeId,
+          object: 'charge',
+          payment_intent: paymentIntentId,
+          amount_refunded: 1000,
+          refunded: true,
+          metadata: { purchase_id: victim.purchase_id },
+        },
+      },
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
+    const sent = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
+      body,
+      headers: { 'Stripe-Signature': `t=${timestamp},v1=${signature}` },
+    });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.purchase_id, refunded.purchase_id, 'routed by the charge, not the metadata');
+    await world.waitForStatus(refunded.purchase_id, 'refunded');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual((await world.entries(victim.purchase_id)).byKind, { purchase: 1 });
+    assert.equal(await world.balance(victim.user), victimBalance);
+    assert.equal((await world.purchase(victim.purchase_id)).status, 'fulfilled');
+
+    // The same charge under a PaymentIntent we do not know: only the metadata routes it, to the
+    // victim, whose workflow reads the charge back from Stripe, sees it is not its payment's, and
+    // changes nothing.
+    const unlinked = body
+      .replace(paymentIntentId, 'pi_unknown_to_us')
+      .replace(/evt_crafted_\d+/, `evt_crafted_unlinked_${Date.now()}`);
+    const unlinkedSignature = createHmac('sha256', webhookSecret)
+      .update(`${timestamp}.${unlinked}`)
+      .digest('hex');
+    const second = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
+      body: unlinked,
+      headers: { 'Stripe-Signature': `t=${timestamp},v1=${unlinkedSignature}` },
+    });
+    assert.equal(second.body.purchase_id, victim.purchase_id);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.deepEqual((await world.entries(victim.purchase_id)).byKind, { purchase: 1 });
+    assert.equal(await world.balance(victim.user), victimBalance);
+    const view = await world.purchase(victim.purchase_id);
+    assert.equal(view.status, 'fulfilled');
+    assert.equal(view.refunded_amount ?? 0, 0);
+  });
+
   it('a dispute holds the credits; lost keeps them removed, won gives them back', async () => {
     const lost = await world.buy();
     const won = await world.buy();

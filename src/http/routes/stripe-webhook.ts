@@ -29,17 +29,33 @@ export const stripeWebhookHealthResponse = z.object({
   events_acted_on: z.array(z.string()),
 });
 
-/** Which purchase an event is about: its metadata, else the Stripe ids we stored with the purchase. */
-async function purchaseOf(deps: AppDeps, event: StripeWebhookEvent): Promise<string | undefined> {
+/**
+ * Which purchase an event is about. Stripe's own links come first: the Checkout Session or the
+ * PaymentIntent we stored with a purchase (a charge, refund or dispute names its PaymentIntent).
+ * Metadata is only a copy we wrote, so it decides only when those links find nothing; metadata that
+ * names another purchase than the links is logged and ignored.
+ */
+async function purchaseOf(
+  deps: AppDeps,
+  event: StripeWebhookEvent,
+  log: AppState['log'],
+): Promise<string | undefined> {
+  const linked =
+    (event.checkoutSessionId &&
+      (await findPurchaseByStripeId(deps.db, 'stripe_checkout_session_id', event.checkoutSessionId))) ||
+    (event.paymentIntentId &&
+      (await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', event.paymentIntentId))) ||
+    undefined;
+  if (linked) {
+    if (event.purchaseId && event.purchaseId !== linked.purchase_id) {
+      log.warn(
+        { purchase_id: linked.purchase_id, metadata_purchase_id: event.purchaseId.slice(0, 64) },
+        'Stripe event metadata names another purchase than its payment; routed by the payment',
+      );
+    }
+    return linked.purchase_id;
+  }
   if (event.purchaseId && (await findPurchase(deps.db, event.purchaseId))) return event.purchaseId;
-  if (event.checkoutSessionId) {
-    const doc = await findPurchaseByStripeId(deps.db, 'stripe_checkout_session_id', event.checkoutSessionId);
-    if (doc) return doc.purchase_id;
-  }
-  if (event.paymentIntentId) {
-    const doc = await findPurchaseByStripeId(deps.db, 'stripe_payment_intent_id', event.paymentIntentId);
-    if (doc) return doc.purchase_id;
-  }
   return undefined;
 }
 
@@ -73,7 +89,7 @@ export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
       ctx.body = { success: true, received: true, handled: false };
       return;
     }
-    const purchaseId = await purchaseOf(deps, event);
+    const purchaseId = await purchaseOf(deps, event, log);
     if (!purchaseId) {
       log.warn('Stripe event for no known purchase; acknowledged and ignored');
       ctx.body = { success: true, received: true, handled: false };
