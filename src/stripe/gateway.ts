@@ -202,6 +202,11 @@ export function createStripeGateway(options: StripeClientOptions) {
     verifyWebhookEvent(rawBody: Buffer, signatureHeader: string, webhookSecret: string): StripeWebhookEvent {
       let event: Stripe.Event;
       try {
+        // Stripe's check bounds a signature's age only: one signed for later is refused here too.
+        const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
+        if (signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+          throw new Error('Timestamp is in the future, beyond the tolerance');
+        }
         event = stripe.webhooks.constructEvent(
           rawBody,
           signatureHeader,

@@ -71,7 +71,7 @@ describe('stripe webhook signatures', () => {
     assert.equal(chargeEvent.purchaseId, session.clientReferenceId);
   });
 
-  it('refuses a changed body, a wrong secret, a stale timestamp and a missing header', async () => {
+  it('refuses a changed body, a wrong secret, a stale or future timestamp and a missing header', async () => {
     const { webhook } = await deliveredCompletedEvent();
     const header = String(webhook.headers['stripe-signature']);
     const tampered = Buffer.from(webhook.rawBody.toString('utf8').replace('"paid"', '"unpaid"'));
@@ -80,10 +80,17 @@ describe('stripe webhook signatures', () => {
       TEST_WEBHOOK_SECRET,
       Math.floor(Date.now() / 1000) - 301,
     );
+    // Signed for a time more than the tolerance ahead: as replayable as a stale one, later.
+    const future = stripeSignatureHeader(
+      webhook.rawBody.toString('utf8'),
+      TEST_WEBHOOK_SECRET,
+      Math.floor(Date.now() / 1000) + 301,
+    );
     const cases: Array<[Buffer, string, string]> = [
       [tampered, header, TEST_WEBHOOK_SECRET],
       [webhook.rawBody, header, 'whsec_someone_else'],
       [webhook.rawBody, stale, TEST_WEBHOOK_SECRET],
+      [webhook.rawBody, future, TEST_WEBHOOK_SECRET],
       [webhook.rawBody, '', TEST_WEBHOOK_SECRET],
     ];
     for (const [body, signature, secret] of cases) {
