@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { rateLimit } from '../../src/http/middleware/rate-limit';
@@ -32,6 +33,30 @@ describe('HTTP contract: errors, limits, HTTPS', () => {
     const result = await call(api.url, 'GET', '/api/v1/nope');
     assert.equal(result.status, 404);
     assert.deepEqual(Object.keys(result.body).sort(), ['error', 'message', 'success']);
+  });
+
+  it('TRACE and methods nobody knows are 405 in the error shape, like a known method a route lacks', async () => {
+    // fetch refuses to send TRACE, so a plain request.
+    const raw = (method: string, path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${api.url}${path}`, { method }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const method of ['TRACE', 'PURGE', 'DELETE']) {
+      const result = await raw(method, '/api/v1/plugins/register');
+      assert.equal(result.status, 405, `${method}: ${result.status} ${result.body}`);
+      const body = JSON.parse(result.body);
+      assert.equal(body.success, false);
+      assert.equal(body.error, 'method_not_allowed');
+    }
   });
 
   it('the per-instance limit trips at the limit with Retry-After and RateLimit-* headers', async () => {

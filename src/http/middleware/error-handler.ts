@@ -14,7 +14,9 @@ export function errorHandler(): Middleware<AppState> {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
       }
-      if (ctx.status === 405 && ctx.body === undefined) {
+      // 501 is the router's answer to a method it does not know at all (TRACE, PURGE...): for a
+      // client that is the same mistake as a known method the route lacks.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (caught) {
