@@ -86,3 +86,10 @@ export interface GrantExpiryInput {
   /** ISO time. */
   expires_at: string;
 }
+
+/**
+ * The most credits one ledger entry may move (an adjustment, a deduction, a package's grant). Far
+ * beyond any real use, and small enough that no balance made of such entries nears
+ * Number.MAX_SAFE_INTEGER, where sums would stop being exact.
+ */
+export const maxCreditsPerEntry = 1_000_000_000;

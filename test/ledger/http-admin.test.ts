@@ -34,6 +34,25 @@ describe('HTTP: /admin/v1 credits and packages', () => {
     assert.equal(wrong.body.error, 'unauthorized');
   });
 
+  it('refuses amounts past the per-entry bound (1,000,000,000), so no balance nears the safe-integer limit', async () => {
+    const instance = freshInstance();
+    for (const delta of [Number.MAX_SAFE_INTEGER, 1_000_000_001, -1_000_000_001]) {
+      const refused = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
+        admin: true,
+        body: adjustment(instance, delta),
+      });
+      assert.equal(refused.status, 400, `${delta}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(JSON.stringify(refused.body), /delta/);
+    }
+    const largest = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
+      admin: true,
+      body: adjustment(instance, 1_000_000_000),
+    });
+    assert.equal(largest.status, 200, JSON.stringify(largest.body));
+    assert.equal(largest.body.credits.article_credits, 1_000_000_000, 'nothing refused was applied');
+  });
+
   it('adjusts up and down, never below zero, and replays an Idempotency-Key', async () => {
     const instance = freshInstance();
     const up = await call(api.url, 'POST', '/admin/v1/credits/adjust', {

@@ -10,7 +10,7 @@ import type { AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
-import { creditTypeField, emailField, userIdField } from '../schemas/common';
+import { creditDeltaField, creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody } from '../validate';
 
 export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
@@ -20,10 +20,7 @@ export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
       user_id: userIdField,
       user_email: emailField,
       credit_type: creditTypeField(creditTypes),
-      delta: z
-        .number()
-        .int()
-        .refine((delta) => delta !== 0, { message: 'must be a non-zero integer' }),
+      delta: creditDeltaField,
       reason: z.string().trim().min(1).max(500),
       expires_at: z.iso.datetime({ offset: true }).optional(),
     })

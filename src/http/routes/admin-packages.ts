@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { maxCreditsPerEntry } from '../../ledger/types';
 import type { PackageStore } from '../../packages/store';
 import { type CreditPackage, publicPackage } from '../../packages/types';
 import { notifyPackageUpdated } from '../../webhooks/broadcast';
@@ -7,7 +8,7 @@ import { webhookPublisher } from '../../webhooks/publish';
 import type { AppContext, AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
-import { creditTypeField } from '../schemas/common';
+import { creditAmountField, creditTypeField } from '../schemas/common';
 import { parseBody } from '../validate';
 
 /** Request shapes of the package routes (credit types come from the configuration). */
@@ -15,8 +16,8 @@ export function packageRequests(creditTypes: readonly string[]) {
   const fields = z.object({
     name: z.string().trim().min(1).max(200),
     credit_type: creditTypeField(creditTypes),
-    credits: z.number().int().min(1),
-    bonus_credits: z.number().int().min(0).default(0),
+    credits: creditAmountField,
+    bonus_credits: z.number().int().min(0).max(maxCreditsPerEntry).default(0),
     price: z.object({
       // Minor units, as Stripe counts them (JPY has none: 750 is ¥750).
       amount: z.number().int().min(1),
@@ -38,7 +39,7 @@ export function packageRequests(creditTypes: readonly string[]) {
     name: fields.shape.name.optional(),
     credit_type: fields.shape.credit_type.optional(),
     credits: fields.shape.credits.optional(),
-    bonus_credits: z.number().int().min(0).optional(),
+    bonus_credits: z.number().int().min(0).max(maxCreditsPerEntry).optional(),
     price: fields.shape.price.optional(),
     active: z.boolean().optional(),
     stripe_price_id: fields.shape.stripe_price_id,

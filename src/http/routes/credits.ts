@@ -6,7 +6,7 @@ import type { Ledger } from '../../ledger/ledger';
 import { type AppDeps, type AppState, callerInstance } from '../context';
 import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
-import { creditTypeField, emailField, userIdField } from '../schemas/common';
+import { creditAmountField, creditTypeField, emailField, userIdField } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
 
 export const creditsQuery = z.object({
@@ -29,7 +29,7 @@ export const deductRequest = (creditTypes: readonly string[]) =>
     user_id: userIdField,
     user_email: emailField,
     credit_type: creditTypeField(creditTypes),
-    amount: z.number().int().min(1, { message: 'must be an integer of at least 1' }).default(1),
+    amount: creditAmountField.default(1),
   });
 
 /** `deduct_credits()` reads `success`, `remaining_credits` and `transaction_id`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxCreditsPerEntry } from '../../ledger/types';
 
 // Field shapes shared by several routes; each request schema is composed from these once.
 
@@ -25,6 +26,23 @@ export function creditTypeField(creditTypes: readonly string[]) {
     message: `expected one of ${creditTypes.join(', ')}`,
   });
 }
+
+const boundMessage = `at most ${maxCreditsPerEntry.toLocaleString('en')} credits at once`;
+
+/** A number of credits to grant or spend: a positive integer within the per-entry bound. */
+export const creditAmountField = z
+  .number()
+  .int({ message: 'must be an integer' })
+  .min(1, { message: 'must be an integer of at least 1' })
+  .max(maxCreditsPerEntry, { message: boundMessage });
+
+/** A change of balance either way: a non-zero integer within the per-entry bound. */
+export const creditDeltaField = z
+  .number()
+  .int({ message: 'must be an integer' })
+  .min(-maxCreditsPerEntry, { message: boundMessage })
+  .max(maxCreditsPerEntry, { message: boundMessage })
+  .refine((delta) => delta !== 0, { message: 'must be a non-zero integer' });
 
 export const isoDateField = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time' });
 
