@@ -7,8 +7,12 @@ import type { Scope } from './scopes';
 // The one credential check: plugin authentication (http/middleware/plugin-auth.ts) and the
 // auth-debug route both use it, so they can never disagree about what a valid token is.
 
-/** What a credential may do: everything (the instance's api_token) or a scoped key's scopes. */
-export type Grant = Scope[] | 'all';
+/**
+ * What a credential may do: everything (the instance's api_token), a scoped key's scopes, or only
+ * read (a token rotated out, while its grace period lasts: whoever holds a leaked old token cannot
+ * rotate, mint keys or change anything before the grace ends).
+ */
+export type Grant = Scope[] | 'all' | 'read_only';
 
 /** Which credential the caller presented, if it belongs to this instance and is still valid. */
 export async function credentialGrant(
@@ -27,7 +31,7 @@ export async function credentialGrant(
   }
   if (tokenMatches(token, instance.api_token_hash)) return 'all';
   const inGrace = instance.previous_api_token_expires_at && instance.previous_api_token_expires_at > now;
-  if (inGrace && tokenMatches(token, instance.previous_api_token_hash)) return 'all';
+  if (inGrace && tokenMatches(token, instance.previous_api_token_hash)) return 'read_only';
   return undefined;
 }
 

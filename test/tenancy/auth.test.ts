@@ -251,6 +251,40 @@ describe('plugin tenancy', () => {
       }
     });
 
+    it('during the grace period the old token may only read: no rotation, keys, endpoints or spending', async () => {
+      const a = await registerPlugin(api.url);
+      const rotated = await asPlugin(api.url, a)('POST', '/api/v1/plugins/rotate-credentials', {
+        body: { rotate: ['api_token'] },
+      });
+      assert.equal(rotated.status, 200);
+      issuedSecrets.push(rotated.body.api_token);
+      const old = asPlugin(api.url, a);
+      assert.equal((await old('GET', `/api/v1/instances/${a.instance_id}`)).status, 200, 'reads still work');
+      const writes: Array<[string, string, unknown]> = [
+        ['POST', '/api/v1/plugins/rotate-credentials', { rotate: ['api_token', 'webhook_secret'] }],
+        ['POST', '/api/v1/api-keys', { name: 'leaked', scopes: ['credits:read'] }],
+        ['POST', '/api/v1/webhooks', { url: 'https://example.com/hook' }],
+        [
+          'POST',
+          '/api/v1/users/deduct-credits',
+          { user_id: 1, user_email: 'a@example.jp', credit_type: 'article' },
+        ],
+      ];
+      for (const [method, path, body] of writes) {
+        assertError(await old(method, path, { body }), 403, 'forbidden');
+      }
+      // The owner's new token still does all of it; the refused rotation changed nothing.
+      const fresh = asPlugin(api.url, { ...a, api_token: rotated.body.api_token });
+      assert.equal((await fresh('GET', `/api/v1/instances/${a.instance_id}`)).status, 200);
+      const again = await fresh('POST', '/api/v1/plugins/rotate-credentials', {
+        body: { rotate: ['api_token'] },
+      });
+      assert.equal(again.status, 200);
+      issuedSecrets.push(again.body.api_token);
+      // Rotating again ends the first grace at once: the first token is no longer even read-only.
+      assertError(await old('GET', `/api/v1/instances/${a.instance_id}`), 401, 'unauthorized');
+    });
+
     it('issues new credentials; the old token works during the grace period only', async () => {
       const a = await registerPlugin(api.url);
       const rotated = await asPlugin(api.url, a)('POST', '/api/v1/plugins/rotate-credentials', {

@@ -43,7 +43,11 @@ export function pluginAuth(deps: AppDeps, scope?: Scope): Middleware<AppState> {
         `This instance is disabled: ${instance.disabled_reason ?? ''}`.trim(),
       );
     }
-    if (granted !== 'all' && (!scope || !granted.includes(scope))) {
+    if (granted === 'read_only') {
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+        throw new ApiError(403, 'forbidden', 'A rotated-out token may only read until its grace period ends');
+      }
+    } else if (granted !== 'all' && (!scope || !granted.includes(scope))) {
       throw new ApiError(
         403,
         'forbidden',
