@@ -22,3 +22,27 @@ export function checkoutSuccessUrl(siteUrl: string, returnUrl?: string): string 
 export function checkoutCancelUrl(siteUrl: string, cancelUrl?: string): string {
   return cancelUrl ?? purchasePage(siteUrl, 'status=cancel');
 }
+
+/** One host, whichever of `www.` or not: WordPress sites often answer on both. */
+const bareHost = (url: URL) => url.host.toLowerCase().replace(/^www\./, '');
+
+/**
+ * The redirect fields that would send the buyer off the instance's own site (Checkout's return and
+ * cancel pages must be the site's: anyone holding a token could otherwise send buyers anywhere).
+ * Same host (with or without `www.`), either scheme.
+ */
+export function offSiteRedirects(
+  siteUrl: string,
+  urls: { return_url?: string; cancel_url?: string },
+): Array<'return_url' | 'cancel_url'> {
+  const site = bareHost(new URL(siteUrl));
+  return (['return_url', 'cancel_url'] as const).filter((field) => {
+    const value = urls[field];
+    if (value === undefined) return false;
+    try {
+      return bareHost(new URL(value.replace(encodedPlaceholder, placeholder))) !== site;
+    } catch {
+      return true;
+    }
+  });
+}

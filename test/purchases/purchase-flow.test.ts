@@ -229,6 +229,42 @@ describe('purchases end to end', function () {
     assert.equal(view.refunded_amount ?? 0, 0);
   });
 
+  it("a return_url or cancel_url off the instance's site is 400 invalid_request and starts no purchase", async () => {
+    const packages = await call(world.api.url, 'GET', '/api/v1/packages');
+    const pack = packages.body.packages.packages.find((p: { id: string }) => p.id === 'pkg_article_10');
+    const instance = await world.asBuyer('GET', `/api/v1/instances/${world.plugin.instance_id}`);
+    const site = new URL(instance.body.instance?.site_url ?? instance.body.site_url);
+    const order = (urls: Record<string, string>) =>
+      world.asBuyer('POST', '/api/v1/checkout/sessions', {
+        body: {
+          user_id: 'redirect-user',
+          user_email: 'redirect@example.jp',
+          credit_type: pack.credit_type,
+          package_id: pack.id,
+          amount: pack.price,
+          currency: pack.currency,
+          ...urls,
+        },
+      });
+    for (const [field, url] of [
+      ['return_url', 'https://evil.example/thanks?session_id={CHECKOUT_SESSION_ID}'],
+      ['cancel_url', `https://${site.hostname}.evil.example/cancel`],
+    ] as const) {
+      const refused = await order({ [field]: url });
+      assert.equal(refused.status, 400, `${field}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(refused.body.message, new RegExp(field));
+    }
+    const { db } = await stack();
+    assert.equal(await db.collection('purchases').countDocuments({ user_id: 'redirect-user' }), 0);
+    // The plugin's own pages (same host, either scheme, `www.` or not) are fine.
+    const own = await order({
+      return_url: `${site.origin}/wp-admin/admin.php?page=rakubun-ai-purchase&session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${site.protocol === 'https:' ? 'http:' : 'https:'}//www.${site.host}/wp-admin/admin.php?page=x`,
+    });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+  });
+
   it('a dispute holds the credits; lost keeps them removed, won gives them back', async () => {
     const lost = await world.buy();
     const won = await world.buy();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PurchaseView } from '../../../workflows/purchase/definitions';
 import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
+import { offSiteRedirects } from '../../purchases/redirects';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
 import { queryPurchase } from '../../purchases/workflow-client';
@@ -141,6 +142,11 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
     guards.idempotent(),
     async (ctx) => {
       const request = parseBody(ctx, checkoutSessionRequest);
+      const siteUrl = callerInstance(ctx).site_url;
+      const offSite = offSiteRedirects(siteUrl, request);
+      if (offSite.length > 0) {
+        throw new ApiError(400, 'invalid_request', `${offSite.join(' and ')} must be a page of ${siteUrl}`);
+      }
       const created = await beginPurchase(
         begin,
         callerInstance(ctx),
