@@ -22,8 +22,12 @@ const ranges: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
-  // Mapped and translated forms reach IPv4 hosts, private ones included: refused wholesale.
+  // Mapped, compatible, translated and tunnelled forms reach IPv4 hosts, private ones included:
+  // refused wholesale.
+  ['::', 96, 'ipv6', 'IPv4-compatible'],
   ['::ffff:0:0', 96, 'ipv6', 'IPv4-mapped'],
+  ['::ffff:0:0:0', 96, 'ipv6', 'IPv4-translated'],
+  ['2001::', 32, 'ipv6', 'Teredo'],
   ['64:ff9b::', 96, 'ipv6', 'NAT64'],
   ['64:ff9b:1::', 48, 'ipv6', 'NAT64'],
   ['100::', 64, 'ipv6', 'discard-only'],

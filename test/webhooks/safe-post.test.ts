@@ -46,6 +46,13 @@ describe('SSRF-safe webhook sender', () => {
       '::ffff:8.8.8.8',
       '224.0.0.1',
       '255.255.255.255',
+      // IPv4-compatible (::/96), IPv4-translated (::ffff:0:0:0/96), Teredo and 6to4: all reach IPv4.
+      '::127.0.0.1',
+      '::7f00:1',
+      '::ffff:0:7f00:1',
+      '::ffff:0:a00:1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2002:7f00:1::1',
     ];
     for (const address of refused) assert.ok(forbiddenAddressReason(address), `${address} must be refused`);
     assert.match(forbiddenAddressReason('169.254.169.254')!, /metadata/);
