@@ -4,6 +4,7 @@ import { packageStore } from '../../src/packages/store';
 import { stack, startTestApi } from '../helpers/env';
 import { call } from '../helpers/http';
 import { freshInstance } from '../helpers/ledger';
+import { asPlugin, registerPlugin } from '../helpers/plugin-client';
 
 describe('HTTP: /admin/v1 credits and packages', () => {
   let api: Awaited<ReturnType<typeof startTestApi>>;
@@ -51,6 +52,27 @@ describe('HTTP: /admin/v1 credits and packages', () => {
     });
     assert.equal(largest.status, 200, JSON.stringify(largest.body));
     assert.equal(largest.body.credits.article_credits, 1_000_000_000, 'nothing refused was applied');
+  });
+
+  it("an instance named 'admin' does not share the operators' Idempotency-Keys", async () => {
+    const { db } = await stack();
+    await db.collection('instances').deleteOne({ instance_id: 'admin' }); // from an earlier run
+    const admin = await registerPlugin(api.url, { instance_id: 'admin' });
+    const key = `shared-${randomUUID()}`;
+    const spent = await asPlugin(api.url, admin)('POST', '/api/v1/users/deduct-credits', {
+      headers: { 'Idempotency-Key': key },
+      body: { user_id: 1, user_email: 'one@example.jp', credit_type: 'article', amount: 1 },
+    });
+    // Refused for want of credits: a refusal is kept under its key too.
+    assert.equal(spent.status, 402, JSON.stringify(spent.body));
+    const operator = await call(api.url, 'POST', '/admin/v1/credits/adjust', {
+      admin: true,
+      headers: { 'Idempotency-Key': key },
+      body: adjustment(freshInstance(), 7),
+    });
+    assert.equal(operator.status, 200, JSON.stringify(operator.body));
+    assert.equal(operator.headers.get('Idempotent-Replayed'), null);
+    assert.equal(operator.body.credits.article_credits, 7);
   });
 
   it('adjusts up and down, never below zero, and replays an Idempotency-Key', async () => {

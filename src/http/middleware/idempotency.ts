@@ -30,6 +30,8 @@ const keepMs = 24 * 3600_000;
  * Handlers underneath are idempotent on their own (ledger keys, purchase ids derived from the key),
  * so taking over a claim abandoned by a crashed process is safe.
  */
+const operatorKeyScope = '#operators';
+
 export function idempotency(db: Db): Middleware<AppState> {
   const records = db.collection<IdempotencyRecord>(collectionNames.idempotencyKeys);
   return async (ctx, next) => {
@@ -37,7 +39,9 @@ export function idempotency(db: Db): Middleware<AppState> {
     if (!key) return next();
     if (key.length > 255)
       throw new ApiError(400, 'invalid_request', 'Invalid fields: Idempotency-Key (1-255 characters)');
-    const instanceId = ctx.state.instance?.instance_id ?? 'admin';
+    // Operators' keys live apart from every instance's: `#` is never in an instance id, so no
+    // instance (not even one named "admin") can collide with them.
+    const instanceId = ctx.state.instance?.instance_id ?? operatorKeyScope;
     const requestHash = createHash('sha256')
       .update(`${ctx.method} ${ctx.path}\n`)
       .update(ctx.state.rawBody ?? Buffer.alloc(0))
