@@ -22,6 +22,51 @@ describe('HTTP: /api/v1/analytics', () => {
     ...extra,
   });
 
+  it('free-form metadata the store cannot hold is 400 naming the field, and a batch with one stores none', async () => {
+    const instance = freshInstance();
+    // Nested 5,000 deep: written as text (JSON.stringify itself would overflow the stack).
+    const deep = `${'{"d":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const bad: Array<[string, unknown]> = [
+      ['dotted key', { 'a.b': 1 }],
+      ['dollar key', { $where: 'x' }],
+      ['null byte in a key', { 'a\u0000b': 1 }],
+      ['null byte in a value', { a: 'x\u0000y' }],
+      ['nested arrays', { a: [[1, 2], [3]] }],
+      ['too deep', deep],
+      ['too big', { blob: 'x'.repeat(17 * 1024) }],
+    ];
+    const { db } = await stack();
+    for (const [what, metadata] of bad) {
+      const body =
+        metadata === deep
+          ? JSON.stringify({ events: [event(1), event(2, { metadata: '@@' })] }).replace('"@@"', () => deep)
+          : { events: [event(1), event(2, { metadata })] };
+      const refused = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+        instance,
+        body,
+      });
+      assert.equal(
+        refused.status,
+        400,
+        `${what}: ${refused.status} ${JSON.stringify(refused.body).slice(0, 300)}`,
+      );
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(JSON.stringify(refused.body), /metadata/, what);
+    }
+    const stored = await db
+      .collection(collectionNames.generationEvents)
+      .countDocuments({ instance_id: instance });
+    assert.equal(stored, 0, 'no event of a refused batch is stored');
+    // Ordinary nested metadata is fine.
+    const fine = await call(api.url, 'POST', '/api/v1/analytics/usage', {
+      instance,
+      body: {
+        events: [event(3, { metadata: { model: 'gpt-4o', tags: ['a', 'b'], usage: { in: 1, out: 2 } } })],
+      },
+    });
+    assert.equal(fine.status, 200, JSON.stringify(fine.body));
+  });
+
   it('stores each event of a resent batch once', async () => {
     const instance = freshInstance();
     const batch = [

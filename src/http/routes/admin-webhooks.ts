@@ -8,7 +8,7 @@ import { webhookPublisher } from '../../webhooks/publish';
 import { maxReplay, replay, replaySelection } from '../../webhooks/replay';
 import type { AppDeps, AppState } from '../context';
 import type { Guards } from '../guards';
-import { instanceIdField, isoDateField } from '../schemas/common';
+import { instanceIdField, isoDateField, storableJsonObject } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
 
 const eventTypeField = z.enum(webhookEventTypes);
@@ -39,7 +39,7 @@ export const adminReplayRequest = z
 // Other events have routes that also change state (disable, enable); these are pure news.
 export const broadcastRequest = z.object({
   event: z.enum(['config_updated', 'package_updated']),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: storableJsonObject.default({}),
   instance_ids: z.array(instanceIdField).min(1).max(10_000).optional(),
 });
 

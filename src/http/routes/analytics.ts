@@ -14,6 +14,7 @@ import {
   emailField,
   integerField,
   pluginTimeField,
+  storableJsonObject,
   userIdField,
   versionField,
 } from '../schemas/common';
@@ -59,7 +60,7 @@ export const generationEventRequest = (creditTypes: readonly string[]) =>
       prompt: promptField,
       result_length: countField,
       credits_used: countField,
-      metadata: z.record(z.string(), z.unknown()).optional(),
+      metadata: storableJsonObject.optional(),
       timestamp: pluginTimeField.nullish(),
     })
     .check(z.superRefine(oneCreditType, always));
@@ -74,7 +75,7 @@ const legacyEvent = (creditTypes: readonly string[]) =>
     credits_used: integerField({ min: 0 }).optional(),
     prompt: promptField,
     result_length: countField,
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: storableJsonObject.optional(),
     timestamp: pluginTimeField.optional(),
   });
 

@@ -6,7 +6,7 @@ import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
-import { instanceIdField } from '../schemas/common';
+import { instanceIdField, storableJsonObject } from '../schemas/common';
 import { parseBody, parseQuery } from '../validate';
 import { registerProviderConfigRoutes } from './provider-config';
 
@@ -20,7 +20,7 @@ const configKey = z
   .string()
   .regex(/^[a-z0-9_-]{1,64}$/, { message: 'lowercase letters, digits, _ and - only' });
 
-export const putConfigRequest = z.record(z.string(), z.unknown());
+export const putConfigRequest = storableJsonObject;
 
 /** `?instance_ids=a,b` tells only those instances (a staged rollout); default: every active instance. */
 export const putConfigQuery = z.object({

@@ -77,3 +77,46 @@ export const pluginTimeField = z
   .string()
   .max(64)
   .describe('MySQL local time (`2025-11-06 10:00:00`, read in the site time zone) or ISO 8601');
+
+const maxJsonDepth = 16;
+const maxJsonBytes = 16 * 1024;
+
+/** What in a free-form JSON value no store should be asked to hold, or undefined when all is well. */
+function jsonProblem(root: unknown): string | undefined {
+  // Iterative: a value nested thousands deep must not take the stack with it.
+  const stack: Array<{ value: unknown; depth: number; inArray: boolean }> = [
+    { value: root, depth: 0, inArray: false },
+  ];
+  while (stack.length > 0) {
+    const { value, depth, inArray } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return 'a string holds a null byte';
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= maxJsonDepth) return `nested more than ${maxJsonDepth} levels deep`;
+    if (Array.isArray(value)) {
+      if (inArray) return 'an array directly inside an array';
+      for (const item of value) stack.push({ value: item, depth: depth + 1, inArray: true });
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('.') || key.startsWith('$') || key.includes('\u0000')) {
+        return `key ${JSON.stringify(key.slice(0, 40))}: no ".", leading "$" or null byte`;
+      }
+      stack.push({ value: item, depth: depth + 1, inArray: false });
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(root)) > maxJsonBytes) return `larger than ${maxJsonBytes / 1024} KiB`;
+  return undefined;
+}
+
+/**
+ * A free-form JSON object (analytics metadata, configuration values, broadcast data), refused
+ * before it reaches the store when the store could not hold it or it is unreasonable: at most 16
+ * levels and 16 KiB, keys without "." or a leading "$", no null bytes, no array directly in an array.
+ */
+export const storableJsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const problem = jsonProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
