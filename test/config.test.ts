@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
@@ -57,5 +57,27 @@ describe('local stack bootstrap', () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /Go is not installed/);
     assert.match(result.stderr, /docker compose up/);
+  });
+});
+
+describe('docker-compose defaults', () => {
+  const compose = readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8');
+
+  it('needs an admin token and an encryption key, refuses private networks, keeps MongoDB and Temporal local', () => {
+    const env = (name: string) => new RegExp(`^\\s+${name}: (.+)$`, 'm').exec(compose)?.[1] ?? '';
+    assert.match(env('ADMIN_API_TOKEN'), /^\$\{ADMIN_API_TOKEN:\?/, 'no fallback admin token');
+    assert.match(
+      env('WEBHOOK_SECRET_ENCRYPTION_KEY'),
+      /^\$\{WEBHOOK_SECRET_ENCRYPTION_KEY:\?/,
+      'a key is required',
+    );
+    assert.equal(env('WEBHOOK_ALLOW_PRIVATE_NETWORKS'), '"false"');
+    const published = [...compose.matchAll(/ports: \[(.+)\]/g)].flatMap((m) =>
+      m[1]!.split(',').map((p) => p.trim()),
+    );
+    const internal = published.filter((p) => /27017|7233|8233/.test(p));
+    assert.equal(internal.length, 3);
+    for (const port of internal)
+      assert.match(port, /^"127\.0\.0\.1:/, `${port} is published beyond this machine`);
   });
 });

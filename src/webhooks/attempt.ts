@@ -7,6 +7,7 @@ import { endDelivery, findDelivery, type WebhookDeliveryDoc, webhookDeliveries }
 import { noteEndpointFailure, noteEndpointSuccess } from './endpoint-health';
 import { defaultEndpointUrl, findEndpoint } from './endpoints';
 import { findEvent } from './events';
+import { forbiddenAddressReason } from './ip-policy';
 import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from './receiver-pacing';
 import { type Resolver, type SafePostResult, safePost } from './safe-post';
 import { type SigningKeys, signWebhook } from './signing';
@@ -145,7 +146,7 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     started_at: startedAt,
     latency_ms: result.latencyMs,
     outcome: delivered ? 'delivered' : gone ? 'gone' : result.kind === 'refused' ? 'refused' : 'failed',
-    ...(result.kind === 'response' ? { status_code: result.status, response_body: result.body } : {}),
+    ...(result.kind === 'response' ? { status_code: result.status, ...loggableBody(result) } : {}),
     ...(error ? { error } : {}),
   });
   await updateDelivery(db, delivery, { delivered, gone, result, error, now });
@@ -174,6 +175,15 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}),
     now_ms: now.getTime(),
   };
+}
+
+/**
+ * What of an answer the attempt log keeps for the plugin to see: the first 2 KB, unless it came from
+ * a private address (possible only where private networks are allowed): otherwise a webhook URL
+ * would let a plugin read our internal services' answers.
+ */
+export function loggableBody(result: { body: string; address: string }): { response_body?: string } {
+  return forbiddenAddressReason(result.address) ? {} : { response_body: result.body };
 }
 
 export function describeFailure(result: SafePostResult): string | undefined {

@@ -78,7 +78,8 @@ describe('webhook delivery', function () {
     const attempts = await webhookAttempts(h.db).find({ delivery_id: delivery.delivery_id }).toArray();
     assert.equal(attempts.length, 1);
     assert.equal(attempts[0]!.status_code, 200);
-    assert.equal(attempts[0]!.response_body, 'ok');
+    // The receiver is on loopback: its answer is not shown in the attempt log (see loggableBody).
+    assert.equal(attempts[0]!.response_body, undefined);
     assert.ok(attempts[0]!.latency_ms >= 0);
   });
 
@@ -114,7 +115,7 @@ describe('webhook delivery', function () {
         [4, 200, 'delivered'],
       ],
     );
-    assert.equal(attempts[0]!.response_body!.length, 2048, 'a bounded slice of the answer');
+    assert.equal(attempts[0]!.response_body, undefined, 'a private address: no answer shown');
   });
 
   it('ends dead-lettered past its retry window; an operator replay then delivers it', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
+import { loggableBody } from '../../src/webhooks/attempt';
 import { endpointUrlProblem, forbiddenAddressReason } from '../../src/webhooks/ip-policy';
 import { type Resolver, safePost } from '../../src/webhooks/safe-post';
 import { type Receiver, startReceiver } from './receiver';
@@ -147,6 +148,15 @@ describe('SSRF-safe webhook sender', () => {
       assert.ok(Date.now() - started < 2_000);
     } finally {
       for (const receiver of [target, redirecting, chatty, silent]) await receiver.close();
+    }
+  });
+
+  it("the attempt log keeps the answer of a public address only (never an internal service's)", () => {
+    assert.deepEqual(loggableBody({ body: 'wp error', address: '93.184.216.34' }), {
+      response_body: 'wp error',
+    });
+    for (const address of ['127.0.0.1', '10.0.0.5', '169.254.169.254', '::1', 'fd00::1']) {
+      assert.deepEqual(loggableBody({ body: 'internal secret', address }), {}, address);
     }
   });
 

@@ -1,7 +1,7 @@
 import { nextAttemptAt } from '../../../workflows/webhook-backoff';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
 import { findInstanceCached, webhookSigningKeys } from '../../tenancy/instances';
-import { type AttemptDeps, describeFailure, webhookHeaders } from '../attempt';
+import { type AttemptDeps, describeFailure, loggableBody, webhookHeaders } from '../attempt';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
 import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
@@ -348,7 +348,7 @@ class EndpointDrain implements DrainHandle {
       started_at: startedAt,
       latency_ms: result.latencyMs,
       outcome: delivered ? 'delivered' : gone ? 'gone' : result.kind === 'refused' ? 'refused' : 'failed',
-      ...(result.kind === 'response' ? { status_code: result.status, response_body: result.body } : {}),
+      ...(result.kind === 'response' ? { status_code: result.status, ...loggableBody(result) } : {}),
       ...(error ? { error } : {}),
     };
     const health = {
