@@ -74,6 +74,28 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
     return { outcome: 'pending', ...ids };
   }
 
+  /**
+   * Whether a charge or dispute (its PaymentIntent, as Stripe says when read back) is this purchase's
+   * own payment. Its id came from an event, which could name any charge.
+   */
+  const isOwnPayment = async (terms: PurchaseTerms, paymentIntentId: string | null): Promise<boolean> => {
+    const stored = await findPurchase(deps.db, terms.purchase_id);
+    const own =
+      terms.stripe_payment_intent_id ??
+      stored?.stripe_payment_intent_id ??
+      (terms.stripe_checkout_session_id
+        ? (await stripeCall(() => gateway().retrieveCheckoutSession(terms.stripe_checkout_session_id!)))
+            .paymentIntentId
+        : null);
+    return own !== null && own !== undefined && paymentIntentId === own;
+  };
+  const logForeign = (what: string, terms: PurchaseTerms, id: string, paymentIntentId: string | null) =>
+    log.warn(`${what} ignored: it is not this purchase's payment`, {
+      purchase_id: terms.purchase_id,
+      [`${what}_id`]: id,
+      payment_intent: paymentIntentId,
+    });
+
   return {
     async loadPurchaseTerms(purchaseId: string): Promise<PurchaseTerms> {
       const doc = await findPurchase(deps.db, purchaseId);
@@ -187,19 +209,8 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
       const charge = await stripeCall(() => gateway().retrieveCharge(input.charge_id));
       // The charge id came from an event: act only if Stripe says it is this purchase's payment.
       const stored = await findPurchase(deps.db, terms.purchase_id);
-      const ownIntent =
-        terms.stripe_payment_intent_id ??
-        stored?.stripe_payment_intent_id ??
-        (terms.stripe_checkout_session_id
-          ? (await stripeCall(() => gateway().retrieveCheckoutSession(terms.stripe_checkout_session_id!)))
-              .paymentIntentId
-          : null);
-      if (!ownIntent || charge.paymentIntentId !== ownIntent) {
-        log.warn("refund ignored: the charge is not this purchase's payment", {
-          purchase_id: terms.purchase_id,
-          charge_id: input.charge_id,
-          charge_payment_intent: charge.paymentIntentId,
-        });
+      if (!(await isOwnPayment(terms, charge.paymentIntentId))) {
+        logForeign('charge', terms, input.charge_id, charge.paymentIntentId);
         return {
           amount_refunded: stored?.outcome?.refunded_amount ?? 0,
           credits_removed_total: input.credits_already_removed,
@@ -239,7 +250,10 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
       credits: number;
     }): Promise<LedgerChange> {
       const { terms } = input;
-      if (input.credits <= 0) {
+      const dispute = await stripeCall(() => gateway().retrieveDispute(input.dispute_id));
+      const ours = await isOwnPayment(terms, dispute.paymentIntentId);
+      if (!ours) logForeign('dispute', terms, input.dispute_id, dispute.paymentIntentId);
+      if (input.credits <= 0 || !ours) {
         const head = await deps.ledger.balances(account(terms));
         return { delta: 0, ledger_seq: head.seq, balances: head.balances };
       }
@@ -263,6 +277,12 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
     }> {
       const { terms } = input;
       const dispute = await stripeCall(() => gateway().retrieveDispute(input.dispute_id));
+      if (!(await isOwnPayment(terms, dispute.paymentIntentId))) {
+        // Nothing was held for it (holdDisputedCredits checked too): the purchase is as it was.
+        logForeign('dispute', terms, input.dispute_id, dispute.paymentIntentId);
+        const head = await deps.ledger.balances(account(terms));
+        return { outcome: 'won', delta: 0, ledger_seq: head.seq, balances: head.balances };
+      }
       if (dispute.status === 'won' && input.credits_held > 0) {
         const result = await deps.ledger.disputeRelease({
           ...account(terms),

@@ -265,6 +265,55 @@ describe('purchases end to end', function () {
     assert.equal(own.status, 200, JSON.stringify(own.body));
   });
 
+  it("a signed dispute of another purchase's charge, routed here by metadata alone, takes nothing", async () => {
+    const victim = await world.buy();
+    const disputed = await world.buy();
+    for (const purchase of [victim, disputed]) {
+      await world.control(`checkout/sessions/${purchase.session_id}/pay`);
+      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
+    }
+    const victimBalance = await world.balance(victim.user);
+    const chargeId = await chargeOf(world, disputed.purchase_id);
+    // A real dispute at Stripe (its own events not sent), later lost...
+    const dispute = await world.control(`charges/${chargeId}/dispute`, { send_webhooks: false });
+    await world.control(`disputes/${dispute.object.id}/close`, { status: 'lost', send_webhooks: false });
+    // ...announced in correctly signed events naming the victim, under a PaymentIntent we never made.
+    const send = async (type: string) => {
+      const body = JSON.stringify({
+        id: `evt_${type.replace(/\W/g, '_')}_${Date.now()}`,
+        object: 'event',
+        type,
+        created: Math.floor(Date.now() / 1000),
+        livemode: false,
+        api_version: '2024-06-20',
+        data: {
+          object: {
+            id: dispute.object.id,
+            object: 'dispute',
+            charge: chargeId,
+            payment_intent: 'pi_unknown_to_us',
+            status: 'lost',
+            metadata: { purchase_id: victim.purchase_id },
+          },
+        },
+      });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
+      const sent = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
+        body,
+        headers: { 'Stripe-Signature': `t=${timestamp},v1=${signature}` },
+      });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      assert.equal(sent.body.purchase_id, victim.purchase_id);
+    };
+    await send('charge.dispute.created');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await send('charge.dispute.closed');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(await world.balance(victim.user), victimBalance, 'no credits held or taken');
+    assert.deepEqual((await world.entries(victim.purchase_id)).byKind, { purchase: 1 });
+  });
+
   it('a dispute holds the credits; lost keeps them removed, won gives them back', async () => {
     const lost = await world.buy();
     const won = await world.buy();
