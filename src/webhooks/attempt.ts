@@ -8,7 +8,7 @@ import { noteEndpointFailure, noteEndpointSuccess } from './endpoint-health';
 import { defaultEndpointUrl, findEndpoint } from './endpoints';
 import { findEvent } from './events';
 import { forbiddenAddressReason } from './ip-policy';
-import { parseRetryAfter, type ReceiverPacer, verdictForStatus } from './receiver-pacing';
+import { parseRetryAfter, type ReceiverLease, type ReceiverPacer, verdictForStatus } from './receiver-pacing';
 import { type Resolver, type SafePostResult, safePost } from './safe-post';
 import { type SigningKeys, signWebhook } from './signing';
 import { isSuperseded } from './supersede';
@@ -120,16 +120,7 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     throw error;
   }
   const now = new Date();
-  const retryAfterMs =
-    result.kind === 'response' ? parseRetryAfter(result.retryAfter, now.getTime()) : undefined;
-  pace.lease.release(
-    result.kind === 'response'
-      ? verdictForStatus(result.status)
-      : result.kind === 'failed'
-        ? 'overloaded'
-        : 'neutral',
-    retryAfterMs,
-  );
+  const retryAfterMs = releaseForResult(pace.lease, result, now);
 
   const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
   const gone = result.kind === 'response' && result.status === 410;
@@ -175,6 +166,27 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}),
     now_ms: now.getTime(),
   };
+}
+
+/**
+ * Gives the host's slot back with what the answer says about its load (and its Retry-After, which
+ * is returned for the retry schedule).
+ */
+export function releaseForResult(
+  lease: ReceiverLease,
+  result: SafePostResult,
+  now: Date,
+): number | undefined {
+  const retryAfterMs =
+    result.kind === 'response' ? parseRetryAfter(result.retryAfter, now.getTime()) : undefined;
+  const verdict =
+    result.kind === 'response'
+      ? verdictForStatus(result.status)
+      : result.kind === 'failed'
+        ? 'overloaded'
+        : 'neutral';
+  lease.release(verdict, retryAfterMs);
+  return retryAfterMs;
 }
 
 /**

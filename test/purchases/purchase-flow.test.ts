@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { reconcilePaymentsWorkflow } from '../../workflows';
 import { stack } from '../helpers/env';
 import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
@@ -175,30 +175,15 @@ describe('purchases end to end', function () {
     const paymentIntentId = doc!.stripe_payment_intent_id as string;
     assert.match(paymentIntentId, /^pi_/);
     // ...and a correctly signed event about that charge names the victim in its metadata.
-    const body = JSON.stringify({
-      id: `evt_crafted_${Date.now()}`,
-      object: 'event',
-      type: 'charge.refunded',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      api_version: '2024-06-20',
-      data: {
-        object: {
-          id: chargeId,
-          object: 'charge',
-          payment_intent: paymentIntentId,
-          amount_refunded: 1000,
-          refunded: true,
-          metadata: { purchase_id: victim.purchase_id },
-        },
-      },
-    });
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
-    const sent = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
-      body,
-      headers: { 'Stripe-Signature': `t=${timestamp},v1=${signature}` },
-    });
+    const charge = {
+      id: chargeId,
+      object: 'charge',
+      payment_intent: paymentIntentId,
+      amount_refunded: 1000,
+      refunded: true,
+      metadata: { purchase_id: victim.purchase_id },
+    };
+    const sent = await sendSignedEvent(world, 'charge.refunded', charge);
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     assert.equal(sent.body.purchase_id, refunded.purchase_id, 'routed by the charge, not the metadata');
     await world.waitForStatus(refunded.purchase_id, 'refunded');
@@ -210,15 +195,9 @@ describe('purchases end to end', function () {
     // The same charge under a PaymentIntent we do not know: only the metadata routes it, to the
     // victim, whose workflow reads the charge back from Stripe, sees it is not its payment's, and
     // changes nothing.
-    const unlinked = body
-      .replace(paymentIntentId, 'pi_unknown_to_us')
-      .replace(/evt_crafted_\d+/, `evt_crafted_unlinked_${Date.now()}`);
-    const unlinkedSignature = createHmac('sha256', webhookSecret)
-      .update(`${timestamp}.${unlinked}`)
-      .digest('hex');
-    const second = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
-      body: unlinked,
-      headers: { 'Stripe-Signature': `t=${timestamp},v1=${unlinkedSignature}` },
+    const second = await sendSignedEvent(world, 'charge.refunded', {
+      ...charge,
+      payment_intent: 'pi_unknown_to_us',
     });
     assert.equal(second.body.purchase_id, victim.purchase_id);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -279,31 +258,14 @@ describe('purchases end to end', function () {
     await world.control(`disputes/${dispute.object.id}/close`, { status: 'lost', send_webhooks: false });
     // ...announced in correctly signed events naming the victim, under a PaymentIntent we never made.
     const send = async (type: string) => {
-      const body = JSON.stringify({
-        id: `evt_${type.replace(/\W/g, '_')}_${Date.now()}`,
-        object: 'event',
-        type,
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        api_version: '2024-06-20',
-        data: {
-          object: {
-            id: dispute.object.id,
-            object: 'dispute',
-            charge: chargeId,
-            payment_intent: 'pi_unknown_to_us',
-            status: 'lost',
-            metadata: { purchase_id: victim.purchase_id },
-          },
-        },
+      const sent = await sendSignedEvent(world, type, {
+        id: dispute.object.id,
+        object: 'dispute',
+        charge: chargeId,
+        payment_intent: 'pi_unknown_to_us',
+        status: 'lost',
+        metadata: { purchase_id: victim.purchase_id },
       });
-      const timestamp = Math.floor(Date.now() / 1000);
-      const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
-      const sent = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
-        body,
-        headers: { 'Stripe-Signature': `t=${timestamp},v1=${signature}` },
-      });
-      assert.equal(sent.status, 200, JSON.stringify(sent.body));
       assert.equal(sent.body.purchase_id, victim.purchase_id);
     };
     await send('charge.dispute.created');
@@ -411,6 +373,27 @@ describe('purchases end to end', function () {
     assert.deepEqual((await world.entries(purchase.purchase_id)).byKind, {});
   });
 });
+
+/** A Stripe event made here, signed with the right secret: what a leaked or crafted event looks like. */
+async function sendSignedEvent(world: PurchaseWorld, type: string, object: Record<string, unknown>) {
+  const body = JSON.stringify({
+    id: `evt_crafted_${type.replace(/\W/g, '_')}_${randomUUID()}`,
+    object: 'event',
+    type,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    api_version: '2024-06-20',
+    data: { object },
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
+  const sent = await call(world.api.url, 'POST', '/api/v1/stripe/webhook', {
+    body,
+    headers: { 'Stripe-Signature': `t=${timestamp},v1=${signature}` },
+  });
+  assert.equal(sent.status, 200, JSON.stringify(sent.body));
+  return sent;
+}
 
 async function chargeOf(_world: PurchaseWorld, purchaseId: string): Promise<string> {
   // The workflow records its outcome right after it reports "fulfilled": wait for the record.

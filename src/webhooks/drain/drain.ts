@@ -1,12 +1,17 @@
 import { nextAttemptAt } from '../../../workflows/webhook-backoff';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
 import { findInstanceCached, webhookSigningKeys } from '../../tenancy/instances';
-import { type AttemptDeps, describeFailure, loggableBody, webhookHeaders } from '../attempt';
+import {
+  type AttemptDeps,
+  describeFailure,
+  loggableBody,
+  releaseForResult,
+  webhookHeaders,
+} from '../attempt';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
 import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
 import { endpointKey, entriesOf, type QueueEntryDoc } from '../queue';
-import { parseRetryAfter, verdictForStatus } from '../receiver-pacing';
 import { safePost } from '../safe-post';
 import type { SigningKeys } from '../signing';
 import { markAsleep, markAwake } from '../wake';
@@ -317,16 +322,7 @@ class EndpointDrain implements DrainHandle {
       throw error;
     });
     const now = new Date();
-    const retryAfterMs =
-      result.kind === 'response' ? parseRetryAfter(result.retryAfter, now.getTime()) : undefined;
-    lease.release(
-      result.kind === 'response'
-        ? verdictForStatus(result.status)
-        : result.kind === 'failed'
-          ? 'overloaded'
-          : 'neutral',
-      retryAfterMs,
-    );
+    const retryAfterMs = releaseForResult(lease, result, now);
     this.wake(); // the host has room again: the next entry goes while this one is written down
     const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
     // Interrupted by our own side: not the receiver's failure; the next drain sends it again.
