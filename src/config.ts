@@ -90,6 +90,7 @@ export const configSchema = z.object({
   ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/', 'WordPress/']),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
   REGISTRATION_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: positiveInt.default(20),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   // The contract promises retries for at least 3 days; shorter windows are for tests and benches.
   WEBHOOK_RETRY_WINDOW_SECONDS: positiveInt.default(3 * 24 * 3600),

@@ -3,6 +3,7 @@ import compose from 'koa-compose';
 import type { Scope } from '../tenancy/scopes';
 import type { AppDeps, AppState } from './context';
 import { adminAuth } from './middleware/admin-auth';
+import { AuthFailureLimiter } from './middleware/auth-failures';
 import { idempotency } from './middleware/idempotency';
 import { pluginAuth } from './middleware/plugin-auth';
 import { rateLimit } from './middleware/rate-limit';
@@ -26,10 +27,11 @@ export function createGuards(deps: AppDeps): Guards {
     deps.config.REGISTRATION_RATE_LIMIT_PER_MINUTE,
     (ctx) => `ip:${ctx.ip}`,
   );
+  const failures = new AuthFailureLimiter(deps.config.AUTH_FAILURE_LIMIT_PER_MINUTE);
   const admin = adminAuth(deps.config.ADMIN_API_TOKEN);
   const replay = idempotency(deps.db);
   return {
-    plugin: (scope) => compose([pluginAuth(deps, scope), perInstance]),
+    plugin: (scope) => compose([pluginAuth(deps, failures, scope), perInstance]),
     anonymous: () => perAddress,
     admin: () => admin,
     idempotent: () => replay,

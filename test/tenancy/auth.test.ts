@@ -52,6 +52,31 @@ describe('plugin tenancy', () => {
     });
   });
 
+  describe('failed authentications', () => {
+    it('past the limit of failures for an instance from one address, that address gets 429 for the rest of the minute', async () => {
+      const limited = await startTestApi({ AUTH_FAILURE_LIMIT_PER_MINUTE: '5' });
+      try {
+        const target = await registerPlugin(limited.url);
+        const bystander = await registerPlugin(limited.url);
+        const path = `/api/v1/instances/${target.instance_id}`;
+        const guess = asPlugin(limited.url, { ...target, api_token: 'rk_guess_guess_guess_guess' });
+        for (let i = 0; i < 5; i += 1) assertError(await guess('GET', path), 401, 'unauthorized');
+        const refused = await guess('GET', path);
+        assertError(refused, 429, 'rate_limited');
+        assert.ok(Number(refused.headers.get('Retry-After')) >= 1);
+        // The token is not even checked now: the right one waits too, for this instance only.
+        assertError(await asPlugin(limited.url, target)('GET', path), 429, 'rate_limited');
+        const other = await asPlugin(limited.url, bystander)(
+          'GET',
+          `/api/v1/instances/${bystander.instance_id}`,
+        );
+        assert.equal(other.status, 200);
+      } finally {
+        await limited.stop();
+      }
+    });
+  });
+
   describe('authentication', () => {
     it('401 without a token, with a wrong token, or with another instance id', async () => {
       const a = await registerPlugin(api.url);

@@ -4,6 +4,7 @@ import type { Scope } from '../../tenancy/scopes';
 import { parseClientInfo } from '../../tenancy/user-agent';
 import type { AppDeps, AppState } from '../context';
 import { ApiError, unauthorized } from '../errors';
+import type { AuthFailureLimiter } from './auth-failures';
 import { bindLog } from './request-id';
 
 export function bearer(header: string): string | undefined {
@@ -21,15 +22,28 @@ export function userAgentAllowed(allowed: readonly string[], userAgent: string):
  * an allowed User-Agent. Sets `ctx.state.instance` and `ctx.state.client` for the routes.
  * `scope` is what a scoped key must hold; omit it for routes only the instance token may call.
  */
-export function pluginAuth(deps: AppDeps, scope?: Scope): Middleware<AppState> {
+export function pluginAuth(deps: AppDeps, failures: AuthFailureLimiter, scope?: Scope): Middleware<AppState> {
   return async (ctx, next) => {
     const token = bearer(ctx.get('Authorization'));
     const instanceId = ctx.get('X-Instance-ID');
     if (!token || !instanceId) throw unauthorized('Bearer token and X-Instance-ID are required');
     if (instanceId.length > 128) throw unauthorized();
 
+    const blocked = failures.blockedFor(ctx.ip, instanceId);
+    if (blocked !== undefined) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `Too many failed authentications for this instance; retry in ${blocked}s`,
+        {},
+        { 'Retry-After': String(blocked) },
+      );
+    }
     const authenticated = await authenticate(deps.db, instanceId, token);
-    if (!authenticated) throw unauthorized();
+    if (!authenticated) {
+      failures.noteFailure(ctx.ip, instanceId);
+      throw unauthorized();
+    }
     const { instance, grant: granted } = authenticated;
 
     const userAgent = ctx.get('User-Agent');
