@@ -78,8 +78,12 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
    * Whether a charge or dispute (its PaymentIntent, as Stripe says when read back) is this purchase's
    * own payment. Its id came from an event, which could name any charge.
    */
-  const isOwnPayment = async (terms: PurchaseTerms, paymentIntentId: string | null): Promise<boolean> => {
-    const stored = await findPurchase(deps.db, terms.purchase_id);
+  const isOwnPayment = async (
+    terms: PurchaseTerms,
+    paymentIntentId: string | null,
+    stored?: Awaited<ReturnType<typeof findPurchase>>,
+  ): Promise<boolean> => {
+    stored ??= await findPurchase(deps.db, terms.purchase_id);
     const own =
       terms.stripe_payment_intent_id ??
       stored?.stripe_payment_intent_id ??
@@ -209,7 +213,7 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
       const charge = await stripeCall(() => gateway().retrieveCharge(input.charge_id));
       // The charge id came from an event: act only if Stripe says it is this purchase's payment.
       const stored = await findPurchase(deps.db, terms.purchase_id);
-      if (!(await isOwnPayment(terms, charge.paymentIntentId))) {
+      if (!(await isOwnPayment(terms, charge.paymentIntentId, stored))) {
         logForeign('charge', terms, input.charge_id, charge.paymentIntentId);
         return {
           amount_refunded: stored?.outcome?.refunded_amount ?? 0,

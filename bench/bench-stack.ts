@@ -31,3 +31,12 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
+
+/** Each id's time from sending to its first arrival, ascending; ids that never arrived are left out. */
+export function arrivalLatencies(sentAt: Map<string, number>, arrivals: Map<string, number>): number[] {
+  const latencies = [...sentAt].flatMap(([id, t0]) => {
+    const at = arrivals.get(id);
+    return at === undefined ? [] : [at - t0];
+  });
+  return latencies.sort((a, b) => a - b);
+}

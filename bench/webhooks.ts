@@ -17,7 +17,7 @@ import { createSecretBox } from '../src/tenancy/secret-box';
 import { mapLimit } from '../src/webhooks/map-limit';
 import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
 import type { BarePost } from './bare-delivery-workflow';
-import { percentile, startBenchStack } from './bench-stack';
+import { arrivalLatencies, percentile, startBenchStack } from './bench-stack';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
 // Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in a process
@@ -124,11 +124,7 @@ async function arrivalFigures(
   while (arrivals.size < count && now() - started < limitMs) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const latencies = [...sentAt].flatMap(([id, t0]) => {
-    const at = arrivals.get(id);
-    return at === undefined ? [] : [at - t0];
-  });
-  latencies.sort((a, b) => a - b);
+  const latencies = arrivalLatencies(sentAt, arrivals);
   const last = Math.max(...arrivals.values());
   const missing = count - latencies.length;
   return {

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { mapLimit } from '../../src/webhooks/map-limit';
-import { percentile, startBenchStack } from '../bench-stack';
+import { arrivalLatencies, percentile, startBenchStack } from '../bench-stack';
 import type { DrainActivities } from './workflows';
 
 // `npm run bench:delivery-designs`: a design probe for issue 15, not the product. It measures,
@@ -110,11 +110,7 @@ async function main(): Promise<void> {
     while (arrivals.size < count && performance.now() - started < 60_000) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const latencies = [...sent].flatMap(([id, t0]) => {
-      const at = arrivals.get(id);
-      return at === undefined ? [] : [at - t0];
-    });
-    latencies.sort((a, b) => a - b);
+    const latencies = arrivalLatencies(sent, arrivals);
     const last = Math.max(...arrivals.values());
     say(
       `${name.padEnd(40)} ${String(latencies.length).padStart(6)} ${((latencies.length / (last - started)) * 1000).toFixed(0).padStart(8)}/s  p50 ${percentile(latencies, 50).toFixed(0).padStart(6)} ms  p99 ${percentile(latencies, 99).toFixed(0).padStart(6)} ms`,

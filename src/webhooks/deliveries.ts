@@ -67,16 +67,15 @@ export function deliveryWorkflowId(eventId: string, endpointId: string): string 
   return `webhook-delivery:${deliveryId(eventId, endpointId)}`;
 }
 
-/** Creates the record unless it exists; returns the stored one either way. */
-export async function ensureDelivery(
-  db: Db,
+/** The record of a new delivery of `event` to an endpoint. */
+export function newDeliveryDoc(
   event: WebhookEventDoc,
   endpointId: string,
   initial: { status: DeliveryStatus; end_reason?: string },
   now = new Date(),
-): Promise<{ delivery: WebhookDeliveryDoc; created: boolean }> {
+): WebhookDeliveryDoc {
   const supersede = supersedeOrder(event);
-  const doc: WebhookDeliveryDoc = {
+  return {
     delivery_id: deliveryId(event.event_id, endpointId),
     event_id: event.event_id,
     endpoint_id: endpointId,
@@ -90,6 +89,17 @@ export async function ensureDelivery(
     ...(initial.status === 'dead_lettered' ? { dead_lettered_at: now } : {}),
     ...(initial.end_reason ? { end_reason: initial.end_reason } : {}),
   };
+}
+
+/** Creates the record unless it exists; returns the stored one either way. */
+export async function ensureDelivery(
+  db: Db,
+  event: WebhookEventDoc,
+  endpointId: string,
+  initial: { status: DeliveryStatus; end_reason?: string },
+  now = new Date(),
+): Promise<{ delivery: WebhookDeliveryDoc; created: boolean }> {
+  const doc = newDeliveryDoc(event, endpointId, initial, now);
   const outcome = await batchedWriter<WebhookDeliveryDoc & { _id: string }>(
     db,
     collectionNames.webhookDeliveries,

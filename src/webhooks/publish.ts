@@ -5,21 +5,15 @@ import type { Config } from '../config';
 import { findInstanceCached } from '../tenancy/instances';
 import {
   type DeliveryStatus,
-  deliveryId,
   ensureDelivery,
+  newDeliveryDoc,
   terminalStatuses,
   type WebhookDeliveryDoc,
   webhookDeliveries,
 } from './deliveries';
 import { localDrains } from './drain/local-drains';
 import { endpointAccepts, listEndpointsCached, type WebhookEndpointDoc } from './endpoints';
-import {
-  newEventDoc,
-  storeEvent,
-  supersedeOrder,
-  type WebhookEventDoc,
-  type WebhookEventType,
-} from './events';
+import { newEventDoc, storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
 import { endpointKey, enqueue, type QueueEntryDoc } from './queue';
 import { deliverySchedule, type RetrySchedule, type ScheduleConfig } from './retry-schedule';
 import { wakeEndpoint } from './wake';
@@ -142,7 +136,7 @@ async function publishNew(
 ): Promise<PublishResult> {
   const queued = endpoints.map((endpoint) =>
     initial(endpoint).status === 'pending'
-      ? newEntry(event, { ...deliveryRef(event, endpoint) }, schedule, 0)
+      ? newEntry(event, newDeliveryDoc(event, endpoint.endpoint_id, initial(endpoint)), schedule, 0)
       : undefined,
   );
   const [, records, outcomes] = await Promise.all([
@@ -174,16 +168,6 @@ function summaryOf(delivery: Pick<WebhookDeliveryDoc, 'delivery_id' | 'instance_
     delivery_id: delivery.delivery_id,
     endpoint_id: delivery.endpoint_id,
     workflow_id: endpointWorkflowId(delivery),
-  };
-}
-
-function deliveryRef(event: WebhookEventDoc, endpoint: WebhookEndpointDoc) {
-  const supersede = supersedeOrder(event);
-  return {
-    delivery_id: deliveryId(event.event_id, endpoint.endpoint_id),
-    instance_id: event.instance_id,
-    endpoint_id: endpoint.endpoint_id,
-    ...(supersede ? { supersede_key: supersede.key, supersede_rank: supersede.rank } : {}),
   };
 }
 

@@ -1,13 +1,11 @@
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
-import { isDuplicateKeyError } from '../mongo/errors';
 import type { WebhookDeliveryDoc } from './deliveries';
 
-// A `credits_updated` carries the user's whole balance and its `ledger_seq`, so for one (endpoint,
-// user) only the newest needs to arrive. Each new delivery raises a mark holding the highest sequence
-// published there; a delivery whose sequence is below the mark when its turn comes (a backlogged site,
-// a retry) ends as `superseded` instead of being sent. The mark is looked up by `_id`, which every
-// MongoDB-wire server finds without a scan.
+// The earlier engine's superseding, for its per-delivery workflows still running: each publish raised
+// a mark holding the highest `ledger_seq` per (endpoint, user), and a delivery below the mark when its
+// turn came ended as `superseded`. The per-endpoint drains decide this from their own queue instead
+// (drain/supersede-memory.ts), so nothing raises marks any more; the old ones are still read.
 
 interface SupersedeMarkDoc {
   _id: string;
@@ -24,23 +22,6 @@ function marks(db: Db) {
 function markId(delivery: Ranked): string | undefined {
   if (delivery.supersede_key === undefined || delivery.supersede_rank === undefined) return undefined;
   return `${delivery.instance_id}\n${delivery.endpoint_id}\n${delivery.supersede_key}`;
-}
-
-/**
- * Raises the mark to this delivery's rank ($max never lowers it). Two publishes racing on a server
- * without atomic updates may leave the lower rank: that only means an older event is sent too, which
- * receivers ignore by ledger_seq; it never drops the newest.
- */
-export async function markLatest(db: Db, delivery: Ranked): Promise<void> {
-  const id = markId(delivery);
-  if (id === undefined) return;
-  const update = { $max: { rank: delivery.supersede_rank! }, $set: { updated_at: new Date() } };
-  try {
-    await marks(db).updateOne({ _id: id }, update, { upsert: true });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    await marks(db).updateOne({ _id: id }, update);
-  }
 }
 
 /** True when a newer event for the same (endpoint, user) has been published. */

@@ -45,11 +45,7 @@ export async function wakeEndpoint(deps: WakeDeps, endpoint: EndpointRef, force 
     await signalEndpoint(deps, endpoint);
   } catch (error) {
     // Not signalled: leave no wake behind that would keep the next publishers from trying again.
-    if (outcome === 'done')
-      await deps.db
-        .collection<WakeDoc>(collectionNames.webhookWakes)
-        .deleteOne({ _id: doc._id })
-        .catch(() => {});
+    if (outcome === 'done') await markAsleep(deps.db, endpoint).catch(() => {});
     throw error;
   }
   return true;

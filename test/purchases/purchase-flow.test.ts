@@ -160,12 +160,7 @@ describe('purchases end to end', function () {
   });
 
   it('a signed charge.refunded whose metadata names another purchase acts on the purchase its charge belongs to', async () => {
-    const victim = await world.buy();
-    const refunded = await world.buy();
-    for (const purchase of [victim, refunded]) {
-      await world.control(`checkout/sessions/${purchase.session_id}/pay`);
-      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
-    }
+    const [victim, refunded] = await paidPurchases(world, 2);
     const victimBalance = await world.balance(victim.user);
     const chargeId = await chargeOf(world, refunded.purchase_id);
     // The refunded purchase's charge really is refunded at Stripe (its own event not sent)...
@@ -245,12 +240,7 @@ describe('purchases end to end', function () {
   });
 
   it("a signed dispute of another purchase's charge, routed here by metadata alone, takes nothing", async () => {
-    const victim = await world.buy();
-    const disputed = await world.buy();
-    for (const purchase of [victim, disputed]) {
-      await world.control(`checkout/sessions/${purchase.session_id}/pay`);
-      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
-    }
+    const [victim, disputed] = await paidPurchases(world, 2);
     const victimBalance = await world.balance(victim.user);
     const chargeId = await chargeOf(world, disputed.purchase_id);
     // A real dispute at Stripe (its own events not sent), later lost...
@@ -277,12 +267,7 @@ describe('purchases end to end', function () {
   });
 
   it('a dispute holds the credits; lost keeps them removed, won gives them back', async () => {
-    const lost = await world.buy();
-    const won = await world.buy();
-    for (const purchase of [lost, won]) {
-      await world.control(`checkout/sessions/${purchase.session_id}/pay`);
-      await world.waitForStatus(purchase.purchase_id, 'fulfilled');
-    }
+    const [lost, won] = await paidPurchases(world, 2);
     const lostBefore = await world.balance(lost.user);
     const wonBefore = await world.balance(won.user);
 
@@ -393,6 +378,17 @@ async function sendSignedEvent(world: PurchaseWorld, type: string, object: Recor
   });
   assert.equal(sent.status, 200, JSON.stringify(sent.body));
   return sent;
+}
+
+/** Purchases bought and paid in the sandbox, each fulfilled. */
+async function paidPurchases(world: PurchaseWorld, count: number) {
+  const purchases = [];
+  for (let i = 0; i < count; i += 1) purchases.push(await world.buy());
+  for (const purchase of purchases) {
+    await world.control(`checkout/sessions/${purchase.session_id}/pay`);
+    await world.waitForStatus(purchase.purchase_id, 'fulfilled');
+  }
+  return purchases as [(typeof purchases)[number], (typeof purchases)[number]];
 }
 
 async function chargeOf(_world: PurchaseWorld, purchaseId: string): Promise<string> {
