@@ -290,11 +290,16 @@ async function registerSites(db: Db, receivers: Receiver[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, receiver] of receivers.entries()) {
     const instanceId = `bench-${Date.now()}-${i}`;
-    await registerInstance(db, box, {
-      instance_id: instanceId,
-      site_url: receiver.url,
-      admin_email: 'b@example.jp',
-    });
+    await registerInstance(
+      db,
+      box,
+      {
+        instance_id: instanceId,
+        site_url: receiver.url,
+        admin_email: 'b@example.jp',
+      },
+      { mode: 'open' },
+    );
     ids.push(instanceId);
   }
   return ids;

@@ -89,6 +89,11 @@ export const configSchema = z.object({
   // WordPress/: the plugin's checkout calls go through wp_remote_post with WordPress's default User-Agent.
   ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/', 'WordPress/']),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+  /**
+   * Who may register: `verified` (the site must answer a signed test_webhook first), `approval` (an
+   * operator approves each instance) or `open` (at once; for development).
+   */
+  REGISTRATION_MODE: z.enum(['open', 'verified', 'approval']).default('verified'),
   REGISTRATION_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   AUTH_FAILURE_LIMIT_PER_MINUTE: positiveInt.default(20),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),

@@ -37,6 +37,8 @@ async function main(): Promise<number> {
       TEMPORAL_TASK_QUEUE: 'rakubun-test',
       // Tests register hundreds of instances a minute from one address.
       REGISTRATION_RATE_LIMIT_PER_MINUTE: '1000000',
+      // Suites register and use an instance at once; the other modes have a suite of their own.
+      REGISTRATION_MODE: 'open',
       WEBHOOK_SECRET_ENCRYPTION_KEY: 'a'.repeat(64),
       ADMIN_API_TOKEN: 'test-admin-token-0123456789abcdef0123456789',
       TEST_SCRATCH_DIR: scratchDir,

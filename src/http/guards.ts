@@ -5,12 +5,15 @@ import type { AppDeps, AppState } from './context';
 import { adminAuth } from './middleware/admin-auth';
 import { AuthFailureLimiter } from './middleware/auth-failures';
 import { idempotency } from './middleware/idempotency';
-import { pluginAuth } from './middleware/plugin-auth';
+import { type PluginRouteOptions, pluginAuth } from './middleware/plugin-auth';
 import { rateLimit } from './middleware/rate-limit';
 
 export interface Guards {
-  /** A plugin route: authenticated instance, then its per-minute limit. */
-  plugin(scope?: Scope): Middleware<AppState>;
+  /**
+   * A plugin route: authenticated instance, then its per-minute limit. A pending instance is refused
+   * (403 instance_pending) unless the route says `whilePending`.
+   */
+  plugin(scope?: Scope, options?: PluginRouteOptions): Middleware<AppState>;
   /** An unauthenticated route, limited per client address. */
   anonymous(): Middleware<AppState>;
   /** An operator route under /admin/v1. */
@@ -31,7 +34,7 @@ export function createGuards(deps: AppDeps): Guards {
   const admin = adminAuth(deps.config.ADMIN_API_TOKEN);
   const replay = idempotency(deps.db);
   return {
-    plugin: (scope) => compose([pluginAuth(deps, failures, scope), perInstance]),
+    plugin: (scope, options) => compose([pluginAuth(deps, failures, scope, options), perInstance]),
     anonymous: () => perAddress,
     admin: () => admin,
     idempotent: () => replay,

@@ -282,6 +282,12 @@ export function apiOperations(config: Pick<Config, 'CREDIT_TYPES'>): Operation[]
       body: disableInstanceRequest,
     }),
     op('post', '/admin/v1/instances/{id}/enable', 'Enable an instance (plugin_enabled)', 'admin'),
+    op(
+      'post',
+      '/admin/v1/instances/{id}/approve',
+      'Let a pending instance in (409 if it is not pending)',
+      'admin',
+    ),
     op('post', '/admin/v1/credits/adjust', 'Grant or remove credits (credits_updated)', 'admin', {
       body: adjustCreditsRequest(types),
       idempotent: true,

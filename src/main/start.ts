@@ -64,6 +64,8 @@ async function main(): Promise<void> {
       process.env.WEBHOOK_SECRET_ENCRYPTION_KEY || localSecret('webhook-secret-encryption-key'),
     // Plugin sites on this machine are on loopback: allow them on the local stack only.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
+    // A plugin on this machine is often not reachable as its site_url says: no proof asked locally.
+    REGISTRATION_MODE: process.env.REGISTRATION_MODE ?? 'open',
   };
 
   say('[start] bundling workflow code (reused while workflows/ is unchanged)');

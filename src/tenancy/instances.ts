@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Db, UpdateFilter } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import { hashToken, newApiToken, newWebhookSecret } from './credentials';
@@ -74,10 +74,21 @@ export function profileToStore(input: ProfileInput, storedTimezone?: string): Pa
   return profile;
 }
 
+export const instanceStatuses = ['active', 'pending', 'disabled'] as const;
+export type InstanceStatus = (typeof instanceStatuses)[number];
+
+/** Why a pending instance waits: its site has not proved it holds the secret, or an operator has not approved it. */
+export const pendingReasons = ['site_verification', 'operator_approval'] as const;
+export type PendingReason = (typeof pendingReasons)[number];
+
 export interface InstanceDoc extends InstanceProfile {
   instance_id: string;
-  status: 'active' | 'disabled';
+  status: InstanceStatus;
   disabled_reason?: string;
+  pending_reason?: PendingReason;
+  /** The test_webhook whose 2xx from the site makes a `site_verification` instance active. */
+  verification_event_id?: string;
+  verified_at?: Date;
   api_token_hash: string;
   /** The token replaced by the last rotation, accepted until `previous_api_token_expires_at`. */
   previous_api_token_hash?: string;
@@ -108,8 +119,9 @@ export interface PublicInstance {
   /** ISO 8601, UTC. */
   activation_date: string | null;
   last_activity: string | null;
-  status: 'active' | 'disabled';
+  status: InstanceStatus;
   disabled_reason: string | null;
+  pending_reason: PendingReason | null;
   created_at: string;
   updated_at: string;
 }
@@ -133,6 +145,7 @@ export function publicInstance(doc: InstanceDoc): PublicInstance {
     last_activity: doc.last_activity?.toISOString() ?? null,
     status: doc.status,
     disabled_reason: doc.disabled_reason ?? null,
+    pending_reason: doc.status === 'pending' ? (doc.pending_reason ?? null) : null,
     created_at: doc.created_at.toISOString(),
     updated_at: doc.updated_at.toISOString(),
   };
@@ -152,13 +165,37 @@ export function instances(db: Db) {
 
 export type Registration = ProfileInput & { instance_id: string; site_url: string; admin_email: string };
 
+/** How a registration starts, by mode: at once, or pending until the site or an operator lets it in. */
+function initialStatus(admission: Admission): Partial<InstanceDoc> {
+  if (admission.mode !== 'verified') {
+    return admission.mode === 'open'
+      ? { status: 'active' }
+      : { status: 'pending', pending_reason: 'operator_approval' };
+  }
+  return {
+    status: 'pending',
+    pending_reason: 'site_verification',
+    verification_event_id: admission.verificationEventId,
+  };
+}
+
+/** How a new instance is let in (REGISTRATION_MODE), and for `verified` the webhook it waits for. */
+export type Admission = { mode: 'open' | 'approval' } | { mode: 'verified'; verificationEventId: string };
+
 /**
  * Creates an instance and returns its credentials, the only time they are shown. The unique index
  * on instance_id decides between two concurrent registrations: the second one is refused.
  */
-export async function registerInstance(db: Db, box: SecretBox, registration: Registration, now = new Date()) {
+export async function registerInstance(
+  db: Db,
+  box: SecretBox,
+  registration: Registration,
+  admission: Admission,
+  now = new Date(),
+) {
   const apiToken = newApiToken();
   const webhookSecret = newWebhookSecret();
+  const initial = initialStatus(admission);
   try {
     await instances(db).insertOne({
       ...profileToStore(registration),
@@ -166,6 +203,7 @@ export async function registerInstance(db: Db, box: SecretBox, registration: Reg
       site_url: registration.site_url,
       admin_email: registration.admin_email,
       status: 'active',
+      ...initial,
       api_token_hash: hashToken(apiToken),
       webhook_secret: box.seal(webhookSecret),
       credentials_version: 1,
@@ -177,7 +215,59 @@ export async function registerInstance(db: Db, box: SecretBox, registration: Reg
     throw error;
   }
   forgetInstance(db, registration.instance_id); // a "no such instance" cached by an early call
-  return { instance_id: registration.instance_id, api_token: apiToken, webhook_secret: webhookSecret };
+  return {
+    instance_id: registration.instance_id,
+    api_token: apiToken,
+    webhook_secret: webhookSecret,
+    instance_status: initial.status as InstanceStatus,
+  };
+}
+
+/**
+ * Takes back a registration whose verification could not be sent, so the plugin's next try can
+ * register again (the api token hash makes sure it is this registration, not a later one).
+ */
+export async function withdrawRegistration(db: Db, instanceId: string, apiToken: string) {
+  await instances(db).deleteOne({
+    instance_id: instanceId,
+    api_token_hash: hashToken(apiToken),
+    status: 'pending',
+  });
+  forgetInstance(db, instanceId);
+}
+
+/**
+ * Lets a pending instance in: with `verification`, only the site verification it waits for (that
+ * event, delivered to the site it names now); without, whatever it waits for (an operator's
+ * approval). A conditional update: running it twice, or after the instance was disabled or moved to
+ * another site, changes nothing.
+ */
+export async function activatePendingInstance(
+  db: Db,
+  instanceId: string,
+  verification?: { eventId: string; siteUrl: string },
+  now = new Date(),
+): Promise<InstanceDoc | null> {
+  const filter =
+    verification === undefined
+      ? { instance_id: instanceId, status: 'pending' as const }
+      : {
+          instance_id: instanceId,
+          status: 'pending' as const,
+          pending_reason: 'site_verification' as const,
+          verification_event_id: verification.eventId,
+          site_url: verification.siteUrl,
+        };
+  const updated = await instances(db).findOneAndUpdate(
+    filter,
+    {
+      $set: { status: 'active', updated_at: now, ...(verification ? { verified_at: now } : {}) },
+      $unset: { pending_reason: '', verification_event_id: '' },
+    },
+    { returnDocument: 'after', projection: { _id: 0 } },
+  );
+  forgetInstance(db, instanceId);
+  return updated;
 }
 
 /** The instance as plugin authentication sees it: read at most a second ago (instance-cache.ts). */
@@ -242,18 +332,44 @@ export async function rotateCredentials(
 
 export type InstancePatch = ProfileInput;
 
-/** Sets the profile fields given (others stay); zone-less times are read in the new or stored zone. */
+/**
+ * Whether a new site_url must be proved (or approved) again: in `verified` and `approval` modes an
+ * instance admitted for one site may not move to another origin on its own say-so, and a pending
+ * site verification is sent again when the plugin names its site anew.
+ */
+export function needsReadmission(
+  instance: Pick<InstanceDoc, 'site_url' | 'status' | 'pending_reason'>,
+  siteUrl: string | null | undefined,
+  mode: Admission['mode'],
+): boolean {
+  if (mode === 'open' || !siteUrl || instance.status === 'disabled') return false;
+  if (instance.status === 'pending' && instance.pending_reason === 'site_verification')
+    return mode === 'verified';
+  return new URL(siteUrl).origin !== new URL(instance.site_url).origin;
+}
+
+/**
+ * Sets the profile fields given (others stay); zone-less times are read in the new or stored zone.
+ * With `readmission`, the instance is pending again until it is verified or approved once more.
+ */
 export async function updateInstance(
   db: Db,
   instance: Pick<InstanceDoc, 'instance_id' | 'timezone'>,
   patch: InstancePatch,
   now = new Date(),
+  readmission?: Exclude<Admission, { mode: 'open' }>,
 ) {
-  const updated = await instances(db).findOneAndUpdate(
-    { instance_id: instance.instance_id },
-    { $set: { ...profileToStore(patch, instance.timezone), updated_at: now } },
-    { returnDocument: 'after' },
-  );
+  const set = { ...profileToStore(patch, instance.timezone), updated_at: now };
+  const update = readmission
+    ? {
+        $set: { ...set, ...initialStatus(readmission) },
+        // An approval asks for no webhook: a verification it replaces no longer counts.
+        ...(readmission.mode === 'approval' ? { $unset: { verification_event_id: '' as const } } : {}),
+      }
+    : { $set: set };
+  const updated = await instances(db).findOneAndUpdate({ instance_id: instance.instance_id }, update, {
+    returnDocument: 'after',
+  });
   forgetInstance(db, instance.instance_id);
   return updated;
 }
@@ -261,13 +377,17 @@ export async function updateInstance(
 export async function setInstanceStatus(
   db: Db,
   instanceId: string,
-  status: InstanceDoc['status'],
+  status: 'active' | 'disabled',
   reason: string | undefined,
   now = new Date(),
 ) {
-  const update =
+  const update: UpdateFilter<InstanceDoc> =
     status === 'disabled'
-      ? { $set: { status, disabled_reason: reason ?? 'disabled by operator', updated_at: now } }
+      ? {
+          $set: { status, disabled_reason: reason ?? 'disabled by operator', updated_at: now },
+          // A disabled instance waits for nothing: enabling it later is the operator's decision.
+          $unset: { pending_reason: '' as const, verification_event_id: '' as const },
+        }
       : { $set: { status, updated_at: now }, $unset: { disabled_reason: '' as const } };
   const updated = await instances(db).findOneAndUpdate({ instance_id: instanceId }, update, {
     returnDocument: 'after',

@@ -47,11 +47,16 @@ describe('webhook delivery across a MongoDB outage', function () {
     const running = worker.run();
     try {
       await ensureIndexes(mongo.db);
-      await registerInstance(mongo.db, createSecretBox(undefined), {
-        instance_id: 'outage-site',
-        site_url: site.url,
-        admin_email: 'a@example.jp',
-      });
+      await registerInstance(
+        mongo.db,
+        createSecretBox(undefined),
+        {
+          instance_id: 'outage-site',
+          site_url: site.url,
+          admin_email: 'a@example.jp',
+        },
+        { mode: 'open' },
+      );
       const published = await publishEvent(
         { db: mongo.db, client: shared.temporal.client, config },
         { instance_id: 'outage-site', event: 'config_updated', data: { key: 'openai' } },

@@ -7,6 +7,11 @@ import { ApiError, unauthorized } from '../errors';
 import type { AuthFailureLimiter } from './auth-failures';
 import { bindLog } from './request-id';
 
+export interface PluginRouteOptions {
+  /** A pending instance (registered, not yet verified or approved) may call this route. */
+  whilePending?: boolean;
+}
+
 export function bearer(header: string): string | undefined {
   const match = /^Bearer ([^\s]{1,512})$/.exec(header);
   return match?.[1];
@@ -22,7 +27,12 @@ export function userAgentAllowed(allowed: readonly string[], userAgent: string):
  * an allowed User-Agent. Sets `ctx.state.instance` and `ctx.state.client` for the routes.
  * `scope` is what a scoped key must hold; omit it for routes only the instance token may call.
  */
-export function pluginAuth(deps: AppDeps, failures: AuthFailureLimiter, scope?: Scope): Middleware<AppState> {
+export function pluginAuth(
+  deps: AppDeps,
+  failures: AuthFailureLimiter,
+  scope?: Scope,
+  options: PluginRouteOptions = {},
+): Middleware<AppState> {
   return async (ctx, next) => {
     const token = bearer(ctx.get('Authorization'));
     const instanceId = ctx.get('X-Instance-ID');
@@ -56,6 +66,13 @@ export function pluginAuth(deps: AppDeps, failures: AuthFailureLimiter, scope?: 
         'instance_disabled',
         `This instance is disabled: ${instance.disabled_reason ?? ''}`.trim(),
       );
+    }
+    if (instance.status === 'pending' && !options.whilePending) {
+      const waitingFor =
+        instance.pending_reason === 'operator_approval'
+          ? "an operator's approval"
+          : 'its site to answer the signed test_webhook sent at registration';
+      throw new ApiError(403, 'instance_pending', `This instance is pending: it waits for ${waitingFor}`);
     }
     if (granted === 'read_only') {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {

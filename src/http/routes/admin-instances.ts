@@ -1,9 +1,14 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { publicInstance, setInstanceStatus } from '../../tenancy/instances';
+import {
+  activatePendingInstance,
+  findInstance,
+  publicInstance,
+  setInstanceStatus,
+} from '../../tenancy/instances';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import type { AppContext, AppDeps, AppState } from '../context';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import type { Guards } from '../guards';
 import { parseBody } from '../validate';
 
@@ -42,7 +47,24 @@ export function adminInstanceRoutes(deps: AppDeps, guards: Guards): Router<AppSt
     ctx.body = { success: true, instance: publicInstance(updated), webhook };
   });
 
+  // REGISTRATION_MODE=approval (or a verification the operator vouches for): pending becomes active.
+  router.post('/:id/approve', async (ctx) => {
+    const instanceId = ctx.params.id ?? '';
+    const approved = await activatePendingInstance(deps.db, instanceId);
+    if (!approved) {
+      const instance = await findInstance(deps.db, instanceId);
+      if (!instance) throw notFound('Instance not found');
+      throw new ApiError(409, 'conflict', `This instance is ${instance.status}, not pending`);
+    }
+    ctx.state.log.info({ instance_id: instanceId }, 'instance approved');
+    ctx.body = { success: true, instance: publicInstance(approved) };
+  });
+
   router.post('/:id/enable', async (ctx) => {
+    const pending = await findInstance(deps.db, ctx.params.id ?? '');
+    if (pending?.status === 'pending') {
+      throw new ApiError(409, 'conflict', 'This instance is pending: approve it (POST .../approve) instead');
+    }
     const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
     if (!updated) throw notFound('Instance not found');
     ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { type Authenticated, authenticate, credentialOwner } from '../../tenancy/authenticate';
+import { instanceStatuses } from '../../tenancy/instances';
 import type { AppDeps, AppState } from '../context';
 import type { Guards } from '../guards';
 import { bearer, userAgentAllowed } from '../middleware/plugin-auth';
@@ -24,7 +25,7 @@ export const authDebugResponse = z.object({
     .describe("The token is a live credential (an instance's api_token or a scoped key)"),
   instance_id_matches: z.boolean().describe("X-Instance-ID names the token's instance"),
   instance_status: z
-    .enum(['active', 'disabled'])
+    .enum(instanceStatuses)
     .nullable()
     .describe("The token's instance's status; null unless the token is valid"),
   authenticated: z.boolean().describe('Plugin routes would accept these headers (scopes aside)'),
@@ -69,6 +70,11 @@ export function authDebugRoutes(deps: AppDeps, guards: Guards): Router<AppState>
     if (token && !owner) problems.push('The token is not valid (wrong, revoked, expired or rotated out)');
     if (owner && instanceId && !matches) problems.push("X-Instance-ID does not name the token's instance");
     if (status === 'disabled') problems.push('The instance is disabled');
+    if (status === 'pending') {
+      problems.push(
+        'The instance is pending: it may read credits, but waits for its site verification or approval',
+      );
+    }
 
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {

@@ -47,7 +47,7 @@ export function creditRoutes(
 ): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/users' });
 
-  router.get('/credits', guards.plugin('credits:read'), async (ctx) => {
+  router.get('/credits', guards.plugin('credits:read', { whilePending: true }), async (ctx) => {
     const instance_id = callerInstance(ctx).instance_id;
     const query = parseQuery(ctx, creditsQuery);
     const head = await deps.ledger.balances({ instance_id, ...query });

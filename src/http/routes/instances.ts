@@ -1,6 +1,14 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { publicInstance, updateInstance } from '../../tenancy/instances';
+import {
+  instanceStatuses,
+  needsReadmission,
+  pendingReasons,
+  publicInstance,
+  updateInstance,
+} from '../../tenancy/instances';
+import { newSiteVerification, sendSiteVerification } from '../../tenancy/site-verification';
+import { webhookPublisher } from '../../webhooks/publish';
 import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
 import { notFound } from '../errors';
 import type { Guards } from '../guards';
@@ -56,8 +64,11 @@ export const publicInstanceSchema = z.object({
   media_count: nullable(z.number().int()),
   activation_date: nullable(z.iso.datetime()).describe('ISO 8601, UTC'),
   last_activity: nullable(z.iso.datetime()).describe('ISO 8601, UTC'),
-  status: z.enum(['active', 'disabled']),
+  status: z.enum(instanceStatuses),
   disabled_reason: nullable(z.string()),
+  pending_reason: nullable(z.enum(pendingReasons)).describe(
+    'Why a pending instance waits: `site_verification` (its site has not yet answered the signed test_webhook) or `operator_approval`',
+  ),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
@@ -74,15 +85,28 @@ function ownInstance(ctx: AppContext) {
 export function instanceRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/instances' });
 
-  router.get('/:id', guards.plugin(), async (ctx) => {
+  router.get('/:id', guards.plugin(undefined, { whilePending: true }), async (ctx) => {
     ctx.body = { success: true, instance: publicInstance(ownInstance(ctx)) };
   });
 
-  router.put('/:id', guards.plugin(), async (ctx) => {
+  router.put('/:id', guards.plugin(undefined, { whilePending: true }), async (ctx) => {
     const instance = ownInstance(ctx);
     const patch = parseBody(ctx, updateInstanceRequest);
-    const updated = await updateInstance(deps.db, instance, patch);
+    const mode = deps.config.REGISTRATION_MODE;
+    const verification = newSiteVerification(instance.instance_id);
+    const readmission = !needsReadmission(instance, patch.site_url, mode)
+      ? undefined
+      : mode === 'verified'
+        ? { mode, verificationEventId: verification.event_id }
+        : { mode: 'approval' as const };
+    const updated = await updateInstance(deps.db, instance, patch, new Date(), readmission);
     if (!updated) throw notFound('Instance not found');
+    if (readmission?.mode === 'verified') {
+      // If this fails the instance stays pending; the same PUT sends a new verification.
+      await sendSiteVerification(webhookPublisher(deps), instance.instance_id, verification);
+    }
+    if (readmission)
+      ctx.state.log.info({ site_url: updated.site_url, mode }, 'site changed: instance pending again');
     ctx.body = { success: true, instance: publicInstance(updated) };
   });
 

@@ -2,10 +2,14 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import {
   AlreadyRegisteredError,
+  instanceStatuses,
   RotationConflictError,
   registerInstance,
   rotateCredentials,
+  withdrawRegistration,
 } from '../../tenancy/instances';
+import { newSiteVerification, sendSiteVerification } from '../../tenancy/site-verification';
+import { webhookPublisher } from '../../webhooks/publish';
 import { type AppDeps, type AppState, callerInstance } from '../context';
 import { ApiError } from '../errors';
 import type { Guards } from '../guards';
@@ -31,6 +35,11 @@ export const registerResponse = z.object({
   api_token: z.string(),
   webhook_secret: z.string(),
   status: z.literal('registered'),
+  instance_status: z
+    .enum(instanceStatuses)
+    .describe(
+      '`pending` until the site answers the signed test_webhook (REGISTRATION_MODE=verified) or an operator approves it (approval)',
+    ),
 });
 
 export const rotateRequest = z.object({
@@ -53,9 +62,24 @@ export function pluginRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
 
   router.post('/register', guards.anonymous(), async (ctx) => {
     const registration = parseBody(ctx, registerRequest);
+    const mode = deps.config.REGISTRATION_MODE;
+    const instanceId = registration.instance_id;
+    const verification = newSiteVerification(instanceId);
     try {
-      const credentials = await registerInstance(deps.db, deps.secretBox, registration);
-      ctx.state.log.info({ instance_id: registration.instance_id }, 'instance registered');
+      const admission = mode === 'verified' ? { mode, verificationEventId: verification.event_id } : { mode };
+      const credentials = await registerInstance(deps.db, deps.secretBox, registration, admission);
+      if (mode === 'verified') {
+        // Queued durably before answering; if it cannot be, the registration is taken back so the
+        // plugin's next try starts clean (a pending instance nobody is verifying helps no one).
+        await sendSiteVerification(webhookPublisher(deps), instanceId, verification).catch(async (error) => {
+          await withdrawRegistration(deps.db, instanceId, credentials.api_token);
+          throw error;
+        });
+      }
+      ctx.state.log.info(
+        { instance_id: instanceId, mode, status: credentials.instance_status },
+        'instance registered',
+      );
       // 200, not 201: every plugin-facing success is 200 (api-contract.md).
       ctx.status = 200;
       ctx.body = { success: true, ...credentials, status: 'registered' };

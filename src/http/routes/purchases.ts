@@ -102,7 +102,7 @@ export const purchaseResponse = z.object({
   failure_reason: z.string().optional(),
 });
 export const adminPurchasesQuery = z.object({
-  user_email: z.string().max(254).optional(),
+  user_email: emailField.optional(),
   instance_id: z.string().max(128).optional(),
   status: z.enum(['pending', 'paid', 'fulfilled', 'expired', 'failed', 'refunded', 'disputed']).optional(),
 });

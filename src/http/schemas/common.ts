@@ -11,7 +11,16 @@ export const instanceIdField = z
 
 export const siteUrlField = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048);
 
-export const emailField = z.email({ message: 'expected an email address' }).max(320);
+/**
+ * The one email rule, the same in validation and in the OpenAPI document (`format: email` with this
+ * pattern): an RFC 5321 dot-atom address (every character WordPress's is_email() takes before the @,
+ * no leading, trailing or doubled dot), at most 64 characters before the @ and 254 in all, host
+ * labels of at most 63 letters, digits and inner hyphens, and a top-level domain of letters.
+ */
+const emailPattern =
+  /^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+export const emailField = z.email({ pattern: emailPattern, message: 'expected an email address' }).max(254);
 
 export const versionField = z.string().min(1).max(64);
 

@@ -1,6 +1,7 @@
 import { nextAttemptAt } from '../../../workflows/webhook-backoff';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
-import { findInstanceCached, webhookSigningKeys } from '../../tenancy/instances';
+import { findInstanceCached, refreshInstance, webhookSigningKeys } from '../../tenancy/instances';
+import { confirmSiteVerification } from '../../tenancy/site-verification';
 import {
   type AttemptDeps,
   describeFailure,
@@ -258,6 +259,15 @@ class EndpointDrain implements DrainHandle {
     return this.target;
   }
 
+  /** The instance's site and keys read afresh (no cache), for a send that must go where it is now. */
+  private async currentSite(): Promise<{ siteUrl: string; url: string; keys: SigningKeys }> {
+    const { db, secretBox } = this.deps;
+    const id = this.input.instance_id;
+    const keys = await webhookSigningKeys(db, secretBox, id, new Date(), refreshInstance);
+    if (!keys) throw new Error(`instance ${id} is gone`);
+    return { siteUrl: keys.site_url, url: defaultEndpointUrl(keys.site_url), keys };
+  }
+
   /** Starts every due entry its host has room for, oldest first; stops at the first refusal. */
   private sendDue(target: Target, now: number): void {
     if (this.backingOffUntil > now) {
@@ -308,11 +318,20 @@ class EndpointDrain implements DrainHandle {
     entry: QueueEntryDoc,
     lease: { release(verdict: 'ok' | 'overloaded' | 'neutral', retryAfterMs?: number): void },
   ): Promise<void> {
+    // A site verification must reach the site as it is now, not as read up to a second ago.
+    const verifiedSite =
+      entry.event_type === 'test_webhook' && target.endpoint.kind === 'default'
+        ? await this.currentSite().catch((error) => {
+            lease.release('neutral');
+            throw error;
+          })
+        : undefined;
+    const sendTo = verifiedSite ? { url: verifiedSite.url, keys: verifiedSite.keys } : target;
     const startedAt = new Date();
     const result = await safePost({
-      url: target.url,
+      url: sendTo.url,
       body: entry.body,
-      headers: webhookHeaders(target.keys, entry, Math.floor(startedAt.getTime() / 1000)),
+      headers: webhookHeaders(sendTo.keys, entry, Math.floor(startedAt.getTime() / 1000)),
       allowPrivateNetworks: this.deps.allowPrivateNetworks,
       timeoutMs: this.deps.timeoutMs ?? 30_000,
       resolve: this.deps.resolve,
@@ -353,6 +372,10 @@ class EndpointDrain implements DrainHandle {
       disableAfterMs: this.deps.disableEndpointAfterMs,
     };
     if (delivered) {
+      // Before the entry is let go: if this write fails, the drain fails and the site is asked again.
+      if (verifiedSite && (await confirmSiteVerification(this.deps.db, entry, verifiedSite.siteUrl))) {
+        this.deps.logger.info({ instance_id: entry.instance_id }, 'site verified: instance active');
+      }
       this.forget(entry);
       await this.writes.attempted(entry, record, {
         status: 'delivered',
