@@ -3,10 +3,15 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { PurchaseFlow } from '../../workflows/purchase/definitions';
 import type { Config } from '../config';
-import { ApiError } from '../http/errors';
 import { packageStore } from '../packages/store';
 import type { StripeGateway } from '../stripe/gateway';
 import type { InstanceDoc } from '../tenancy/instances';
+import {
+  AmountMismatchError,
+  PackageCreditTypeError,
+  PackageNotFoundError,
+  PaymentNotConfiguredError,
+} from './errors';
 import { checkoutCancelUrl, checkoutSuccessUrl } from './redirects';
 import { attachStripeObject, findPurchase, insertPurchase, type PurchaseDoc } from './store';
 import { startPurchaseWorkflow } from './workflow-client';
@@ -51,27 +56,14 @@ export async function beginPurchase(
   idempotencyKey: string | undefined,
 ) {
   const stripe = deps.stripe;
-  if (!stripe) throw new ApiError(500, 'payment_not_configured', 'Payment processing not configured');
+  if (!stripe) throw new PaymentNotConfiguredError();
 
   const pack = await packageStore(deps.db).get(request.package_id);
-  if (!pack?.active) throw new ApiError(404, 'package_not_found', 'No such package');
-  if (pack.credit_type !== request.credit_type) {
-    throw new ApiError(
-      400,
-      'invalid_request',
-      `Invalid fields: credit_type (package is for ${pack.credit_type})`,
-    );
-  }
-  if (
-    pack.price.amount !== request.amount ||
-    pack.price.currency.toUpperCase() !== request.currency.toUpperCase()
-  ) {
-    throw new ApiError(
-      400,
-      'amount_mismatch',
-      `Package ${pack.id} costs ${pack.price.amount} ${pack.price.currency.toUpperCase()}`,
-      { expected: { amount: pack.price.amount, currency: pack.price.currency.toUpperCase() } },
-    );
+  if (!pack?.active) throw new PackageNotFoundError(request.package_id);
+  if (pack.credit_type !== request.credit_type) throw new PackageCreditTypeError(pack.credit_type);
+  const currency = pack.price.currency.toUpperCase();
+  if (pack.price.amount !== request.amount || currency !== request.currency.toUpperCase()) {
+    throw new AmountMismatchError(pack.id, { amount: pack.price.amount, currency });
   }
 
   const purchaseId = purchaseIdFor(instance.instance_id, idempotencyKey);

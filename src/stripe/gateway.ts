@@ -200,19 +200,20 @@ export function createStripeGateway(options: StripeClientOptions) {
 
     /** Checks Stripe-Signature over the exact bytes received; throws kind `signature` if it fails. */
     verifyWebhookEvent(rawBody: Buffer, signatureHeader: string, webhookSecret: string): StripeWebhookEvent {
-      let event: Stripe.Event;
       try {
         // Stripe's check bounds a signature's age only: one signed for later is refused here too.
         const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
         if (signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
           throw new Error('Timestamp is in the future, beyond the tolerance');
         }
-        event = stripe.webhooks.constructEvent(
+        const event = stripe.webhooks.constructEvent(
           rawBody,
           signatureHeader,
           webhookSecret,
           WEBHOOK_TOLERANCE_SECONDS,
         );
+        // Inside the try: a signed payload that is not a Stripe event is refused like a bad signature.
+        return webhookEventSummary(event);
       } catch (error) {
         const reason = error instanceof SyntaxError ? 'payload is not JSON' : (error as Error).message;
         throw new StripeGatewayError(
@@ -221,7 +222,6 @@ export function createStripeGateway(options: StripeClientOptions) {
           { operation: 'webhooks.constructEvent' },
         );
       }
-      return webhookEventSummary(event);
     },
   };
 }

@@ -1,9 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import {
-  AlreadyRegisteredError,
   instanceStatuses,
-  RotationConflictError,
   registerInstance,
   rotateCredentials,
   withdrawRegistration,
@@ -11,7 +9,6 @@ import {
 import { newSiteVerification, sendSiteVerification } from '../../tenancy/site-verification';
 import { webhookPublisher } from '../../webhooks/publish';
 import { type AppDeps, type AppState, callerInstance } from '../context';
-import { ApiError } from '../errors';
 import type { Guards } from '../guards';
 import { emailField, instanceIdField, siteUrlField } from '../schemas/common';
 import { parseBody } from '../validate';
@@ -65,57 +62,42 @@ export function pluginRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     const mode = deps.config.REGISTRATION_MODE;
     const instanceId = registration.instance_id;
     const verification = newSiteVerification(instanceId);
-    try {
-      const admission = mode === 'verified' ? { mode, verificationEventId: verification.event_id } : { mode };
-      const credentials = await registerInstance(deps.db, deps.secretBox, registration, admission);
-      if (mode === 'verified') {
-        // Queued durably before answering; if it cannot be, the registration is taken back so the
-        // plugin's next try starts clean (a pending instance nobody is verifying helps no one).
-        await sendSiteVerification(webhookPublisher(deps), instanceId, verification).catch(async (error) => {
-          await withdrawRegistration(deps.db, instanceId, credentials.api_token);
-          throw error;
-        });
-      }
-      ctx.state.log.info(
-        { instance_id: instanceId, mode, status: credentials.instance_status },
-        'instance registered',
-      );
-      // 200, not 201: every plugin-facing success is 200 (api-contract.md).
-      ctx.status = 200;
-      ctx.body = { success: true, ...credentials, status: 'registered' };
-    } catch (error) {
-      // No credentials to strangers: a registered id can only rotate, authenticated.
-      if (error instanceof AlreadyRegisteredError) {
-        throw new ApiError(409, 'already_registered', 'This instance_id is already registered');
-      }
-      throw error;
+    const admission = mode === 'verified' ? { mode, verificationEventId: verification.event_id } : { mode };
+    const credentials = await registerInstance(deps.db, deps.secretBox, registration, admission);
+    if (mode === 'verified') {
+      // Queued durably before answering; if it cannot be, the registration is taken back so the
+      // plugin's next try starts clean (a pending instance nobody is verifying helps no one).
+      await sendSiteVerification(webhookPublisher(deps), instanceId, verification).catch(async (error) => {
+        await withdrawRegistration(deps.db, instanceId, credentials.api_token);
+        throw error;
+      });
     }
+    ctx.state.log.info(
+      { instance_id: instanceId, mode, status: credentials.instance_status },
+      'instance registered',
+    );
+    // 200, not 201: every plugin-facing success is 200 (api-contract.md).
+    ctx.status = 200;
+    ctx.body = { success: true, ...credentials, status: 'registered' };
   });
 
   router.post('/rotate-credentials', guards.plugin(), async (ctx) => {
     const { rotate } = parseBody(ctx, rotateRequest);
     const instance = callerInstance(ctx);
-    try {
-      const fresh = await rotateCredentials(
-        deps.db,
-        deps.secretBox,
-        instance,
-        [...new Set(rotate)],
-        deps.config.TOKEN_ROTATION_GRACE_SECONDS,
-      );
-      ctx.state.log.info({ rotated: rotate }, 'credentials rotated');
-      ctx.body = {
-        success: true,
-        instance_id: instance.instance_id,
-        ...fresh,
-        previous_valid_for_seconds: deps.config.TOKEN_ROTATION_GRACE_SECONDS,
-      };
-    } catch (error) {
-      if (error instanceof RotationConflictError) {
-        throw new ApiError(409, 'conflict', 'Another rotation is in progress; retry');
-      }
-      throw error;
-    }
+    const fresh = await rotateCredentials(
+      deps.db,
+      deps.secretBox,
+      instance,
+      [...new Set(rotate)],
+      deps.config.TOKEN_ROTATION_GRACE_SECONDS,
+    );
+    ctx.state.log.info({ rotated: rotate }, 'credentials rotated');
+    ctx.body = {
+      success: true,
+      instance_id: instance.instance_id,
+      ...fresh,
+      previous_valid_for_seconds: deps.config.TOKEN_ROTATION_GRACE_SECONDS,
+    };
   });
 
   return router;

@@ -5,7 +5,6 @@ import { collectionNames } from '../../mongo/collections';
 import { isDuplicateKeyError } from '../../mongo/errors';
 import { findPurchase, findPurchaseByStripeId } from '../../purchases/store';
 import { signalPurchase } from '../../purchases/workflow-client';
-import { StripeGatewayError } from '../../stripe/errors';
 import type { StripeWebhookEvent } from '../../stripe/types';
 import { pingTemporal } from '../../temporal/client';
 import type { AppDeps, AppState } from '../context';
@@ -71,19 +70,12 @@ export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
     if (!deps.stripe || !secret) {
       throw new ApiError(503, 'payment_not_configured', 'Stripe webhooks are not configured');
     }
-    let event: StripeWebhookEvent;
-    try {
-      event = deps.stripe.verifyWebhookEvent(
-        ctx.state.rawBody ?? Buffer.alloc(0),
-        ctx.get('Stripe-Signature'),
-        secret,
-      );
-    } catch (error) {
-      if (error instanceof StripeGatewayError || error instanceof Error) {
-        throw new ApiError(400, 'invalid_signature', 'Missing or invalid Stripe-Signature');
-      }
-      throw error;
-    }
+    // A signature that does not verify is 400 invalid_signature (http/error-map.ts).
+    const event = deps.stripe.verifyWebhookEvent(
+      ctx.state.rawBody ?? Buffer.alloc(0),
+      ctx.get('Stripe-Signature'),
+      secret,
+    );
     const log = ctx.state.log.child({ stripe_event_id: event.id, stripe_event_type: event.type });
     if (!actedOn.has(event.type)) {
       ctx.body = { success: true, received: true, handled: false };

@@ -8,9 +8,7 @@ import {
   enableEndpoint,
   findEndpoint,
   listEndpoints,
-  maxEndpointsPerInstance,
   publicEndpoint,
-  TooManyEndpointsError,
 } from '../../webhooks/endpoints';
 import { findEvent, webhookEventTypes } from '../../webhooks/events';
 import { endpointUrlProblem } from '../../webhooks/ip-policy';
@@ -167,25 +165,14 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     const problem = endpointUrlProblem(request.url, deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
     if (problem) throw new ApiError(400, 'invalid_request', `Invalid fields: url (${problem})`);
     const instance = callerInstance(ctx);
-    try {
-      const endpoint = await createEndpoint(deps.db, {
-        instance_id: instance.instance_id,
-        url: request.url,
-        events: request.events ?? ['*'],
-        description: request.description,
-      });
-      ctx.status = 201;
-      ctx.body = { success: true, endpoint: publicEndpoint(endpoint, instance.site_url) };
-    } catch (error) {
-      if (error instanceof TooManyEndpointsError) {
-        throw new ApiError(
-          409,
-          'conflict',
-          `An instance can register at most ${maxEndpointsPerInstance} endpoints`,
-        );
-      }
-      throw error;
-    }
+    const endpoint = await createEndpoint(deps.db, {
+      instance_id: instance.instance_id,
+      url: request.url,
+      events: request.events ?? ['*'],
+      description: request.description,
+    });
+    ctx.status = 201;
+    ctx.body = { success: true, endpoint: publicEndpoint(endpoint, instance.site_url) };
   });
 
   router.get('/', async (ctx) => {
