@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack } from '../src/stack/local-stack';
+import { startLocalStack } from '../tools/stack/local-stack';
 
 // What the benches share: a private stack (in-memory Temporal, the embedded MongoDB-wire server) in
 // a temporary folder that stopping removes, and one way to read a percentile.

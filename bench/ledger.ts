@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Db, MongoClient } from 'mongodb';
 import { accountIdOf, createLedger } from '../src/ledger';
 import { collectionNames, ensureIndexes } from '../src/mongo/collections';
-import { startLocalStack } from '../src/stack/local-stack';
+import { startLocalStack } from '../tools/stack/local-stack';
 
 // `npm run bench:ledger`: ledger throughput and latency next to the bare driver's ceiling on the same
 // server in the same run. Uses MONGODB_URL when set (a throwaway database there), else starts its own

@@ -9,13 +9,13 @@ import { type Db, MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ensureIndexes } from '../src/mongo/collections';
-import { freePort } from '../src/stack/ports';
 import { createWorker, installTemporalRuntime } from '../src/temporal/worker';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { registerInstance } from '../src/tenancy/instances';
 import { createSecretBox } from '../src/tenancy/secret-box';
 import { mapLimit } from '../src/webhooks/map-limit';
 import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
+import { freePort } from '../tools/stack/ports';
 import type { BarePost } from './bare-delivery-workflow';
 import { arrivalLatencies, percentile, startBenchStack } from './bench-stack';
 

@@ -47,7 +47,7 @@ describe('local stack bootstrap', () => {
   it('without Go, stops with a message that says so and points to docker compose', () => {
     const root = join(__dirname, '..');
     const emptyStack = mkdtempSync(join(tmpdir(), 'rakubun-nogo-'));
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'stack', 'cli.ts')], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tools', 'stack', 'cli.ts')], {
       cwd: root,
       // No Go on the PATH, and no binaries built yet in this stack folder.
       env: { ...process.env, PATH: '/usr/bin:/bin', RAKUBUN_STACK_DIR: emptyStack },

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Mocha from 'mocha';
-import { startLocalStack } from '../src/stack/local-stack';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
+import { startLocalStack } from '../tools/stack/local-stack';
 
 // `npm test`: one private stack on free ports for the whole run (in-memory Temporal, the embedded MongoDB-wire server on a
 // temporary folder, stripe-mock), then every test/**/*.test.ts with mocha. Exits non-zero on failure.

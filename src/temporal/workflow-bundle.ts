@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { projectRoot, stackPaths } from '../stack/paths';
+import { defaultWorkflowBundlePath, projectRoot } from '../paths';
 
 const workflowsDir = join(projectRoot, 'workflows');
 
@@ -38,7 +38,7 @@ function workflowSourceHash(): string {
  */
 export async function ensureWorkflowBundle(
   log: (line: string) => void = () => {},
-  target = stackPaths().workflowBundle,
+  target = defaultWorkflowBundlePath(),
 ): Promise<string> {
   const hash = workflowSourceHash();
   const hashFile = `${target}.sha256`;

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureEmbeddedMongo } from '../../src/stack/embedded-mongo-build';
-import { freePort } from '../../src/stack/ports';
-import { type RunningServer, startEmbeddedMongo } from '../../src/stack/servers';
+import { ensureEmbeddedMongo } from '../../tools/stack/embedded-mongo-build';
+import { freePort } from '../../tools/stack/ports';
+import { type RunningServer, startEmbeddedMongo } from '../../tools/stack/servers';
 
 /**
  * A MongoDB-wire server for one outage test, so that killing it disturbs no other suite. `start`

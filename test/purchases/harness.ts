@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { collectionNames } from '../../src/mongo/collections';
-import { type StripeSandbox, startStripeSandbox } from '../../src/stripe/sandbox/server';
+import { type StripeSandbox, startStripeSandbox } from '../../tools/stripe-sandbox/server';
 import { stack, startTestApi, startTestWorker, uniqueTaskQueue } from '../helpers/env';
 import { asPlugin, type Credentials, call, registerPlugin } from '../helpers/plugin-client';
 

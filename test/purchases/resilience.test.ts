@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createMongo } from '../../src/mongo/client';
-import type { RunningServer } from '../../src/stack/servers';
+import type { RunningServer } from '../../tools/stack/servers';
 import { stack, startTestApi } from '../helpers/env';
 import { call, registerPlugin } from '../helpers/plugin-client';
 import { privateMongo } from '../helpers/private-mongo';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseStripeForm } from '../../src/stripe/sandbox/form';
+import { parseStripeForm } from '../../tools/stripe-sandbox/form';
 
 describe('stripe sandbox form parsing', () => {
   it('reads bracket notation into nested objects and arrays', () => {

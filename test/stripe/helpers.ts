@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CheckoutSessionRequest, createStripeGateway } from '../../src/stripe/gateway';
-import { type StripeSandboxOptions, startStripeSandbox } from '../../src/stripe/sandbox/server';
+import { type StripeSandboxOptions, startStripeSandbox } from '../../tools/stripe-sandbox/server';
 
 // A sandbox per suite, and a real HTTP endpoint that records the webhooks the sandbox sends.
 

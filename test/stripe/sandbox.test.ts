@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { createStripeGateway, type StripeGateway } from '../../src/stripe/gateway';
-import { startStripeSandbox } from '../../src/stripe/sandbox/server';
+import { startStripeSandbox } from '../../tools/stripe-sandbox/server';
 import {
   checkoutRequest,
   startTestSandbox,

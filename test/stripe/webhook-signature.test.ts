@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { StripeGatewayError } from '../../src/stripe/errors';
 import type { StripeGateway } from '../../src/stripe/gateway';
-import { stripeSignatureHeader } from '../../src/stripe/sandbox/signature';
+import { stripeSignatureHeader } from '../../tools/stripe-sandbox/signature';
 import { checkoutRequest, startTestSandbox, TEST_WEBHOOK_SECRET, type TestSandbox } from './helpers';
 
 // The sandbox signs like Stripe: the official library's constructEvent accepts what it sends.

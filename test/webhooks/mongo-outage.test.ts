@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
-import type { RunningServer } from '../../src/stack/servers';
 import { createWorker } from '../../src/temporal/worker';
 import { registerInstance } from '../../src/tenancy/instances';
 import { createSecretBox } from '../../src/tenancy/secret-box';
 import { findDelivery } from '../../src/webhooks/deliveries';
 import { publishEvent } from '../../src/webhooks/publish';
 import { findEntry } from '../../src/webhooks/queue';
+import type { RunningServer } from '../../tools/stack/servers';
 import { stack, testConfig, uniqueTaskQueue } from '../helpers/env';
 import { privateMongo } from '../helpers/private-mongo';
 import { startReceiver } from './receiver';

@@ -2,14 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../config';
-import { GoMissingError } from '../stack/binaries';
-import { JavaMissingError } from '../stack/embedded-mongo-build';
-import { startLocalStack } from '../stack/local-stack';
-import { projectRoot, stackPaths } from '../stack/paths';
-import { waitForPort } from '../stack/ports';
-import { startLocalStripeSandbox } from '../stripe/sandbox/local';
-import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
+import { loadConfig } from '../src/config';
+import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
+import { GoMissingError } from './stack/binaries';
+import { JavaMissingError } from './stack/embedded-mongo-build';
+import { startLocalStack } from './stack/local-stack';
+import { projectRoot, stackPaths } from './stack/paths';
+import { waitForPort } from './stack/ports';
+import { startLocalStripeSandbox } from './stripe-sandbox/local';
 
 // `npm start`: the whole backend on one machine. Starts the servers that are not configured
 // (Temporal, the embedded MongoDB-wire server), then the API and a worker as separate processes, as they run in production.

@@ -1,4 +1,4 @@
-import { formatMinorUnits } from '../currency';
+import { formatMinorUnits } from '../../src/stripe/currency';
 import { SandboxApiError } from './api-error';
 import { type Route, redirect, sendHtml } from './http';
 import type { PaymentLifecycle, SettleOutcome } from './lifecycle';
