@@ -8,6 +8,8 @@ import { errorHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-id';
 import { requireHttps } from './middleware/require-https';
+import { openApiDocument } from './openapi';
+import { type Route, routerFor } from './route';
 import { adminCreditRoutes } from './routes/admin-credits';
 import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminPackageRoutes } from './routes/admin-packages';
@@ -26,31 +28,44 @@ import { purchaseRoutes } from './routes/purchases';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { webhookRoutes } from './routes/webhooks';
 
-/** Every router, in the order requests try them (also read by the OpenAPI document's test). */
-export function appRouters(deps: AppDeps): Router<AppState>[] {
+/**
+ * Every route, one group per module, in the order requests try them: the first route that matches a
+ * request answers it. Both the routers and the OpenAPI document are made from these.
+ */
+export function appRoutes(deps: AppDeps): Route[][] {
   const ledger = deps.ledger ?? ledgerFromConfig(deps);
   const packages = packageStore(deps.db);
+  let document: unknown;
+  const groups: Route[][] = [
+    healthRoutes(deps),
+    openApiRoutes(() => {
+      document ??= openApiDocument(deps.config, groups.flat());
+      return document;
+    }),
+    authDebugRoutes(deps),
+    pluginRoutes(deps),
+    instanceRoutes(deps),
+    apiKeyRoutes(deps),
+    packageRoutes({ packages, creditTypes: deps.config.CREDIT_TYPES }),
+    creditRoutes({ ...deps, ledger }),
+    analyticsRoutes(deps),
+    purchaseRoutes(deps),
+    stripeWebhookRoutes(deps),
+    pluginConfigRoutes(deps),
+    adminInstanceRoutes(deps),
+    adminCreditRoutes({ ...deps, ledger }),
+    adminPackageRoutes({ ...deps, packages }),
+    webhookRoutes(deps),
+    adminWebhookRoutes(deps),
+  ];
+  return groups;
+}
+
+/** One router per group of routes, in order (also read by the OpenAPI document's test). */
+export function appRouters(deps: AppDeps): Router<AppState>[] {
   // Authentication, rate limits and Idempotency-Key are per route (guards): public routes stay public.
   const guards = createGuards(deps);
-  return [
-    healthRoutes(deps),
-    openApiRoutes(deps),
-    authDebugRoutes(deps, guards),
-    pluginRoutes(deps, guards),
-    instanceRoutes(deps, guards),
-    apiKeyRoutes(deps, guards),
-    packageRoutes({ packages, creditTypes: deps.config.CREDIT_TYPES }),
-    creditRoutes({ ...deps, ledger }, guards),
-    analyticsRoutes(deps, guards),
-    purchaseRoutes(deps, guards),
-    stripeWebhookRoutes(deps),
-    pluginConfigRoutes(deps, guards),
-    adminInstanceRoutes(deps, guards),
-    adminCreditRoutes({ ...deps, ledger }, guards),
-    adminPackageRoutes({ ...deps, packages }, guards),
-    webhookRoutes(deps, guards),
-    adminWebhookRoutes(deps, guards),
-  ];
+  return appRoutes(deps).map((routes) => routerFor(routes, guards));
 }
 
 /** The HTTP app. The middleware order below is the request's path through it. */

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { apiOperations } from '../../src/http/openapi';
-import { testConfig } from './env';
+import { documentedPath } from '../../src/http/openapi';
+import { declaredRoutes } from './routes';
 
 /**
  * Checks a real success answer against the response schema the OpenAPI document lists for that
  * operation, so the document cannot promise what the code does not send. Returns the parsed body.
  */
 export function assertResponseMatches(method: string, path: string, body: unknown): void {
-  const operation = apiOperations(testConfig()).find(
-    (candidate) => candidate.method === method.toLowerCase() && candidate.path === path,
+  const operation = declaredRoutes().find(
+    (candidate) => candidate.method === method.toLowerCase() && documentedPath(candidate.path) === path,
   );
   assert.ok(operation, `no operation ${method} ${path} in the OpenAPI document`);
   assert.ok(operation.response, `${method} ${path} has no response schema`);

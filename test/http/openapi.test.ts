@@ -1,42 +1,96 @@
 import assert from 'node:assert/strict';
 import { appRouters } from '../../src/http/app';
-import { apiOperations } from '../../src/http/openapi';
+import { documentedPath, openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
 import { createSecretBox } from '../../src/tenancy/secret-box';
 import { stack, startTestApi, testConfig } from '../helpers/env';
+import { declaredRoutes } from '../helpers/routes';
+
+interface DocumentedOperation {
+  parameters?: Array<{ name: string; in: string; required: boolean }>;
+  security: unknown[];
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+}
+type Paths = Record<string, Record<string, DocumentedOperation>>;
+
+const document = () => openApiDocument(testConfig(), declaredRoutes()) as unknown as { paths: Paths };
+const operations = () =>
+  Object.entries(document().paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+  );
+
+async function servedLayers() {
+  const { db, temporal } = await stack();
+  const routers = appRouters({
+    config: testConfig(),
+    logger: createLogger({ level: 'silent', name: 't' }),
+    db,
+    temporal,
+    secretBox: createSecretBox(undefined),
+    stripe: undefined,
+  });
+  return routers.flatMap((router) => router.stack);
+}
 
 describe('OpenAPI document', () => {
-  it('lists exactly the routes the app serves', async () => {
-    const { db, temporal } = await stack();
-    const config = testConfig();
-    const routers = appRouters({
-      config,
-      logger: createLogger({ level: 'silent', name: 't' }),
-      db,
-      temporal,
-      secretBox: createSecretBox(undefined),
-      stripe: undefined,
-    });
-    const served = routers
-      .flatMap((router) => router.stack)
-      .flatMap((layer) =>
-        layer.methods
-          .filter((method) => method !== 'HEAD')
-          .map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
-      )
-      .sort();
-    const documented = apiOperations(config)
-      .map((operation) => `${operation.method.toUpperCase()} ${operation.path}`)
-      .sort();
-    assert.deepEqual(documented, served);
+  it('documents exactly the routes the app serves, in the order they are declared', async () => {
+    const served = (await servedLayers()).flatMap((layer) =>
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => `${method} ${documentedPath(String(layer.path))}`),
+    );
+    const declared = declaredRoutes().map(
+      (route) => `${route.method.toUpperCase()} ${documentedPath(route.path)}`,
+    );
+    assert.deepEqual(served, declared);
+    const documented = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
+    assert.deepEqual([...documented].sort(), [...declared].sort());
+    assert.equal(new Set(declared).size, declared.length, 'a route is declared twice');
+  });
+
+  it('no route is shadowed by one served before it (fixed /config paths come before /config/:key)', async () => {
+    const layers = await servedLayers();
+    for (const route of declaredRoutes()) {
+      const method = route.method.toUpperCase();
+      const request = route.path.replace(/:(\w+)/g, 'some-$1');
+      const first = layers.find((layer) => layer.methods.includes(method) && layer.match(request));
+      assert.equal(first?.path, route.path, `${method} ${request} is answered by ${first?.path}`);
+    }
+  });
+
+  it('documents every path parameter and the headers its authentication needs', () => {
+    for (const { path, method, operation } of operations()) {
+      const named = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
+      const inPath = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path');
+      assert.deepEqual(
+        inPath.map((parameter) => parameter.name),
+        named,
+        `${method} ${path}`,
+      );
+      assert.ok(
+        inPath.every((parameter) => parameter.required),
+        `${method} ${path}: path parameters are required`,
+      );
+      const headers = (operation.parameters ?? []).filter((parameter) => parameter.in === 'header');
+      if (path.startsWith('/admin/v1')) assert.deepEqual(operation.security, [{ adminToken: [] }], path);
+      if (JSON.stringify(operation.security) === JSON.stringify([{ pluginToken: [] }])) {
+        assert.ok(
+          headers.some((header) => header.name === 'X-Instance-ID' && header.required),
+          `${method} ${path}: X-Instance-ID`,
+        );
+      }
+    }
   });
 
   it('every /api/v1 operation documents its success body', () => {
-    const undocumented = apiOperations(testConfig())
-      .filter((operation) => operation.path.startsWith('/api/v1') || operation.path === '/health')
-      .filter((operation) => !operation.response)
-      .map((operation) => `${operation.method.toUpperCase()} ${operation.path}`);
+    const undocumented = operations()
+      .filter(({ path }) => path.startsWith('/api/v1') || path === '/health')
+      .filter(({ operation }) => !operation.responses['200']?.content?.['application/json']?.schema)
+      .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     assert.deepEqual(undocumented, []);
+    for (const { path, method, operation } of operations()) {
+      assert.ok(operation.responses.default, `${method} ${path} documents its error body`);
+    }
   });
 
   it('is served at /openapi.json with request bodies generated from the validation schemas', async () => {

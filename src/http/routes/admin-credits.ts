@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { creditFields } from '../../ledger/credit-fields';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
@@ -6,12 +5,11 @@ import type { Ledger } from '../../ledger/ledger';
 import { findInstance } from '../../tenancy/instances';
 import { creditsUpdatedEvent } from '../../webhooks/credits-updated';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
-import type { AppDeps, AppState } from '../context';
+import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
 import { markReplayed } from '../idempotency';
+import { type Route, route } from '../route';
 import { creditDeltaField, creditTypeField, emailField, userIdField } from '../schemas/common';
-import { parseBody } from '../validate';
 
 export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
   z
@@ -32,59 +30,61 @@ export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
 /** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
 export function adminCreditRoutes(
   deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { ledger: Ledger },
-  guards: Guards,
-): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/credits' });
-  router.use(guards.admin());
+): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/admin/v1/credits/adjust',
+      summary: 'Grant or remove credits (credits_updated)',
+      auth: 'admin',
+      idempotent: true,
+      body: adjustCreditsRequest(deps.config.CREDIT_TYPES),
+      async handler(ctx, input) {
+        const body = input.body();
+        const expiresAt = body.expires_at ? new Date(body.expires_at) : undefined;
+        if (expiresAt && expiresAt.getTime() <= Date.now()) {
+          throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
+        }
+        if (!(await findInstance(deps.db, body.instance_id))) throw notFound('Instance not found');
+        const key = ctx.state.idempotencyKey;
+        const request_hash = fingerprint({
+          route: 'credits/adjust',
+          ...body,
+          user_id: normaliseUserId(body.user_id),
+        });
 
-  const adjustBody = adjustCreditsRequest(deps.config.CREDIT_TYPES);
-
-  router.post('/adjust', guards.idempotent(), async (ctx) => {
-    const body = parseBody(ctx, adjustBody);
-    const expiresAt = body.expires_at ? new Date(body.expires_at) : undefined;
-    if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
-    }
-    if (!(await findInstance(deps.db, body.instance_id))) throw notFound('Instance not found');
-    const key = ctx.state.idempotencyKey;
-    const request_hash = fingerprint({
-      route: 'credits/adjust',
-      ...body,
-      user_id: normaliseUserId(body.user_id),
-    });
-
-    const result = await deps.ledger.adjust({
-      instance_id: body.instance_id,
-      user_id: body.user_id,
-      user_email: body.user_email,
-      credit_type: body.credit_type,
-      delta: body.delta,
-      reason: body.reason,
-      ...(expiresAt ? { expires_at: expiresAt } : {}),
-      ...(key ? { idempotency_key: `adjust:${key}`, request_hash } : {}),
-    });
-    markReplayed(ctx, result.replayed);
-    // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
-    try {
-      const event = creditsUpdatedEvent({
-        instance_id: body.instance_id,
-        user_id: result.entry.user_id,
-        user_email: body.user_email,
-        balances: result.balances,
-        delta: result.entry.delta,
-        reason: body.reason,
-        ledger_seq: result.entry.seq,
-      });
-      if (event) await publishEvent(webhookPublisher(deps), event);
-    } catch (error) {
-      ctx.state.log.error({ err: error }, 'could not publish credits_updated for an adjustment');
-    }
-    ctx.body = {
-      success: true,
-      transaction_id: result.entry.transaction_id,
-      credits: creditFields(result.balances),
-    };
-  });
-
-  return router;
+        const result = await deps.ledger.adjust({
+          instance_id: body.instance_id,
+          user_id: body.user_id,
+          user_email: body.user_email,
+          credit_type: body.credit_type,
+          delta: body.delta,
+          reason: body.reason,
+          ...(expiresAt ? { expires_at: expiresAt } : {}),
+          ...(key ? { idempotency_key: `adjust:${key}`, request_hash } : {}),
+        });
+        markReplayed(ctx, result.replayed);
+        // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
+        try {
+          const event = creditsUpdatedEvent({
+            instance_id: body.instance_id,
+            user_id: result.entry.user_id,
+            user_email: body.user_email,
+            balances: result.balances,
+            delta: result.entry.delta,
+            reason: body.reason,
+            ledger_seq: result.entry.seq,
+          });
+          if (event) await publishEvent(webhookPublisher(deps), event);
+        } catch (error) {
+          ctx.state.log.error({ err: error }, 'could not publish credits_updated for an adjustment');
+        }
+        ctx.body = {
+          success: true,
+          transaction_id: result.entry.transaction_id,
+          credits: creditFields(result.balances),
+        };
+      },
+    }),
+  ];
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import {
   activatePendingInstance,
@@ -7,21 +6,17 @@ import {
   setInstanceStatus,
 } from '../../tenancy/instances';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
-import type { AppContext, AppDeps, AppState } from '../context';
+import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
-import { parseBody } from '../validate';
+import { type Route, type RouteContext, route } from '../route';
 
 export const disableInstanceRequest = z.object({ reason: z.string().min(1).max(500) });
 
-export function adminInstanceRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/instances' });
-  router.use(guards.admin());
-
+export function adminInstanceRoutes(deps: AppDeps): Route[] {
   // The status change is what the operator asked for and stands on its own; the webhook telling the
   // plugin is best effort here (logged, and null in the answer when it could not be published).
   const notify = async (
-    ctx: AppContext,
+    ctx: RouteContext,
     instanceId: string,
     event: 'plugin_disabled' | 'plugin_enabled',
     data: Record<string, unknown>,
@@ -35,44 +30,65 @@ export function adminInstanceRoutes(deps: AppDeps, guards: Guards): Router<AppSt
     }
   };
 
-  router.post('/:id/disable', async (ctx) => {
-    const { reason } = parseBody(ctx, disableInstanceRequest);
-    const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'disabled', reason);
-    if (!updated) throw notFound('Instance not found');
-    ctx.state.log.info({ instance_id: updated.instance_id, reason }, 'instance disabled');
-    const webhook = await notify(ctx, updated.instance_id, 'plugin_disabled', {
-      reason,
-      disabled_at: updated.updated_at.toISOString(),
-    });
-    ctx.body = { success: true, instance: publicInstance(updated), webhook };
-  });
-
-  // REGISTRATION_MODE=approval (or a verification the operator vouches for): pending becomes active.
-  router.post('/:id/approve', async (ctx) => {
-    const instanceId = ctx.params.id ?? '';
-    const approved = await activatePendingInstance(deps.db, instanceId);
-    if (!approved) {
-      const instance = await findInstance(deps.db, instanceId);
-      if (!instance) throw notFound('Instance not found');
-      throw new ApiError(409, 'conflict', `This instance is ${instance.status}, not pending`);
-    }
-    ctx.state.log.info({ instance_id: instanceId }, 'instance approved');
-    ctx.body = { success: true, instance: publicInstance(approved) };
-  });
-
-  router.post('/:id/enable', async (ctx) => {
-    const pending = await findInstance(deps.db, ctx.params.id ?? '');
-    if (pending?.status === 'pending') {
-      throw new ApiError(409, 'conflict', 'This instance is pending: approve it (POST .../approve) instead');
-    }
-    const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
-    if (!updated) throw notFound('Instance not found');
-    ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');
-    const webhook = await notify(ctx, updated.instance_id, 'plugin_enabled', {
-      enabled_at: updated.updated_at.toISOString(),
-    });
-    ctx.body = { success: true, instance: publicInstance(updated), webhook };
-  });
-
-  return router;
+  return [
+    route({
+      method: 'post',
+      path: '/admin/v1/instances/:id/disable',
+      summary: 'Disable an instance (plugin_disabled)',
+      auth: 'admin',
+      body: disableInstanceRequest,
+      async handler(ctx, input) {
+        const { reason } = input.body();
+        const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'disabled', reason);
+        if (!updated) throw notFound('Instance not found');
+        ctx.state.log.info({ instance_id: updated.instance_id, reason }, 'instance disabled');
+        const webhook = await notify(ctx, updated.instance_id, 'plugin_disabled', {
+          reason,
+          disabled_at: updated.updated_at.toISOString(),
+        });
+        ctx.body = { success: true, instance: publicInstance(updated), webhook };
+      },
+    }),
+    // REGISTRATION_MODE=approval (or a verification the operator vouches for): pending becomes active.
+    route({
+      method: 'post',
+      path: '/admin/v1/instances/:id/approve',
+      summary: 'Let a pending instance in (409 if it is not pending)',
+      auth: 'admin',
+      async handler(ctx) {
+        const instanceId = ctx.params.id ?? '';
+        const approved = await activatePendingInstance(deps.db, instanceId);
+        if (!approved) {
+          const instance = await findInstance(deps.db, instanceId);
+          if (!instance) throw notFound('Instance not found');
+          throw new ApiError(409, 'conflict', `This instance is ${instance.status}, not pending`);
+        }
+        ctx.state.log.info({ instance_id: instanceId }, 'instance approved');
+        ctx.body = { success: true, instance: publicInstance(approved) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/v1/instances/:id/enable',
+      summary: 'Enable an instance (plugin_enabled)',
+      auth: 'admin',
+      async handler(ctx) {
+        const pending = await findInstance(deps.db, ctx.params.id ?? '');
+        if (pending?.status === 'pending') {
+          throw new ApiError(
+            409,
+            'conflict',
+            'This instance is pending: approve it (POST .../approve) instead',
+          );
+        }
+        const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
+        if (!updated) throw notFound('Instance not found');
+        ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');
+        const webhook = await notify(ctx, updated.instance_id, 'plugin_enabled', {
+          enabled_at: updated.updated_at.toISOString(),
+        });
+        ctx.body = { success: true, instance: publicInstance(updated), webhook };
+      },
+    }),
+  ];
 }

@@ -1,15 +1,13 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { maxCreditsPerEntry } from '../../ledger/types';
 import type { PackageStore } from '../../packages/store';
 import { type CreditPackage, publicPackage } from '../../packages/types';
 import { notifyPackageUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
-import type { AppContext, AppDeps, AppState } from '../context';
+import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, type RouteContext, route } from '../route';
 import { creditAmountField, creditTypeField } from '../schemas/common';
-import { parseBody } from '../validate';
 
 /** Request shapes of the package routes (credit types come from the configuration). */
 export function packageRequests(creditTypes: readonly string[]) {
@@ -50,15 +48,11 @@ export function packageRequests(creditTypes: readonly string[]) {
 /** Operators edit the package catalogue: `/admin/v1/packages`. */
 export function adminPackageRoutes(
   deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { packages: PackageStore },
-  guards: Guards,
-): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/packages' });
-  router.use(guards.admin());
-
+): Route[] {
   const { create: createBody, update: updateBody } = packageRequests(deps.config.CREDIT_TYPES);
 
   /** Tells every instance (package_updated); the package change stands even if the news fails. */
-  async function announce(ctx: AppContext, pkg: CreditPackage) {
+  async function announce(ctx: RouteContext, pkg: CreditPackage) {
     try {
       return await notifyPackageUpdated(webhookPublisher(deps), {
         package_id: pkg.id,
@@ -73,26 +67,44 @@ export function adminPackageRoutes(
     }
   }
 
-  router.get('/', async (ctx) => {
-    ctx.body = { success: true, packages: await deps.packages.list() };
-  });
-
-  router.post('/', async (ctx) => {
-    const body = parseBody(ctx, createBody);
-    const created = await deps.packages.create(body);
-    if (!created) throw new ApiError(409, 'conflict', `Package ${body.id} already exists`);
-    ctx.status = 201;
-    ctx.body = { success: true, package: created, broadcast: await announce(ctx, created) };
-  });
-
-  router.put('/:id', async (ctx) => {
-    const changes = Object.fromEntries(
-      Object.entries(parseBody(ctx, updateBody)).filter(([, value]) => value !== undefined),
-    );
-    const updated = await deps.packages.update(ctx.params.id!, changes);
-    if (!updated) throw notFound(`No package ${ctx.params.id}`);
-    ctx.body = { success: true, package: updated, broadcast: await announce(ctx, updated) };
-  });
-
-  return router;
+  return [
+    route({
+      method: 'get',
+      path: '/admin/v1/packages',
+      summary: 'All packages',
+      auth: 'admin',
+      async handler(ctx) {
+        ctx.body = { success: true, packages: await deps.packages.list() };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/v1/packages',
+      summary: 'Create a package (package_updated)',
+      auth: 'admin',
+      body: createBody,
+      async handler(ctx, input) {
+        const body = input.body();
+        const created = await deps.packages.create(body);
+        if (!created) throw new ApiError(409, 'conflict', `Package ${body.id} already exists`);
+        ctx.status = 201;
+        ctx.body = { success: true, package: created, broadcast: await announce(ctx, created) };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/admin/v1/packages/:id',
+      summary: 'Edit a package (package_updated)',
+      auth: 'admin',
+      body: updateBody,
+      async handler(ctx, input) {
+        const changes = Object.fromEntries(
+          Object.entries(input.body()).filter(([, value]) => value !== undefined),
+        );
+        const updated = await deps.packages.update(ctx.params.id!, changes);
+        if (!updated) throw notFound(`No package ${ctx.params.id}`);
+        ctx.body = { success: true, package: updated, broadcast: await announce(ctx, updated) };
+      },
+    }),
+  ];
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { startBroadcast } from '../../webhooks/broadcast';
 import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
@@ -6,10 +5,9 @@ import { webhookEventTypes } from '../../webhooks/events';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
 import { maxReplay, replay, replaySelection } from '../../webhooks/replay';
-import type { AppDeps, AppState } from '../context';
-import type { Guards } from '../guards';
+import type { AppDeps } from '../context';
+import { type Route, route } from '../route';
 import { instanceIdField, isoDateField, storableJsonObject } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
 
 const eventTypeField = z.enum(webhookEventTypes);
 
@@ -49,48 +47,69 @@ export const notificationsQuery = z.object({
 });
 
 /** Operator views and actions on webhook delivery across all instances. */
-export function adminWebhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/v1/webhooks' });
-  router.use(guards.admin());
+export function adminWebhookRoutes(deps: AppDeps): Route[] {
   const publisher = webhookPublisher(deps);
-
-  router.get('/dead-letters', async (ctx) => {
-    const query = parseQuery(ctx, deadLettersQuery);
-    const deliveries = await findDeliveries(deps.db, {
-      instance_id: query.instance_id,
-      endpoint_id: query.endpoint_id,
-      event_types: query.event_type ? [query.event_type] : undefined,
-      statuses: ['dead_lettered'],
-      since: query.since ? new Date(query.since) : undefined,
-      until: query.until ? new Date(query.until) : undefined,
-      limit: query.limit,
-    });
-    ctx.body = { success: true, dead_letters: deliveries.map(publicDelivery) };
-  });
-
-  router.post('/replay', async (ctx) => {
-    const request = parseBody(ctx, adminReplayRequest);
-    const report = await replay(
-      publisher,
-      replaySelection(request, { instance_id: request.instance_id }),
-      request.dry_run ?? false,
-    );
-    ctx.state.log.info({ found: report.found, dry_run: report.dry_run }, 'webhook replay');
-    ctx.body = { success: true, ...report };
-  });
-
-  router.post('/broadcast', async (ctx) => {
-    const request = parseBody(ctx, broadcastRequest);
-    const started = await startBroadcast(publisher, request);
-    ctx.state.log.info({ ...started, event: request.event }, 'webhook broadcast started');
-    ctx.status = 202;
-    ctx.body = { success: true, ...started };
-  });
-
-  router.get('/notifications', async (ctx) => {
-    const query = parseQuery(ctx, notificationsQuery);
-    ctx.body = { success: true, notifications: await listNotifications(deps.db, query) };
-  });
-
-  return router;
+  return [
+    route({
+      method: 'get',
+      path: '/admin/v1/webhooks/dead-letters',
+      summary: 'Dead-lettered deliveries',
+      auth: 'admin',
+      query: deadLettersQuery,
+      async handler(ctx, input) {
+        const query = input.query();
+        const deliveries = await findDeliveries(deps.db, {
+          instance_id: query.instance_id,
+          endpoint_id: query.endpoint_id,
+          event_types: query.event_type ? [query.event_type] : undefined,
+          statuses: ['dead_lettered'],
+          since: query.since ? new Date(query.since) : undefined,
+          until: query.until ? new Date(query.until) : undefined,
+          limit: query.limit,
+        });
+        ctx.body = { success: true, dead_letters: deliveries.map(publicDelivery) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/v1/webhooks/replay',
+      summary: 'Replay dead letters or chosen events',
+      auth: 'admin',
+      body: adminReplayRequest,
+      async handler(ctx, input) {
+        const request = input.body();
+        const report = await replay(
+          publisher,
+          replaySelection(request, { instance_id: request.instance_id }),
+          request.dry_run ?? false,
+        );
+        ctx.state.log.info({ found: report.found, dry_run: report.dry_run }, 'webhook replay');
+        ctx.body = { success: true, ...report };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/v1/webhooks/broadcast',
+      summary: 'Send an event to all or chosen instances',
+      auth: 'admin',
+      body: broadcastRequest,
+      async handler(ctx, input) {
+        const request = input.body();
+        const started = await startBroadcast(publisher, request);
+        ctx.state.log.info({ ...started, event: request.event }, 'webhook broadcast started');
+        ctx.status = 202;
+        ctx.body = { success: true, ...started };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/admin/v1/webhooks/notifications',
+      summary: 'Operator notifications',
+      auth: 'admin',
+      query: notificationsQuery,
+      async handler(ctx, input) {
+        ctx.body = { success: true, notifications: await listNotifications(deps.db, input.query()) };
+      },
+    }),
+  ];
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import {
   legacyEventDocument,
@@ -7,8 +6,8 @@ import {
   recordGenerationEvents,
 } from '../../analytics/generation-events';
 import { recordUsageSync } from '../../analytics/usage-sync';
-import { type AppDeps, type AppState, callerInstance } from '../context';
-import type { Guards } from '../guards';
+import { type AppDeps, callerInstance } from '../context';
+import { type Route, route } from '../route';
 import {
   creditTypeField,
   emailField,
@@ -18,7 +17,6 @@ import {
   userIdField,
   versionField,
 } from '../schemas/common';
-import { parseBody } from '../validate';
 
 // Generation analytics in the formats of the Rakubun WordPress plugin
 // (includes/class-rakubun-ai-external-api.php: log_generation() and send_analytics()), and the
@@ -164,61 +162,74 @@ export const usageResponse = z.object({
 });
 
 /** Generation analytics from plugins: one event, or batches that may be resent. */
-export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/analytics' });
-
-  const generationEvent = generationEventRequest(deps.config.CREDIT_TYPES);
-  const usageBatch = usageRequest(deps.config.CREDIT_TYPES);
-
-  router.post('/generation', guards.plugin('analytics:write'), async (ctx) => {
-    const instance = callerInstance(ctx);
-    const event = parseBody(ctx, generationEvent);
-    const now = new Date();
-    const document = pluginGenerationDocument(
-      instance.instance_id,
-      'generation',
-      {
-        ...event,
-        content_type: (event.content_type ?? event.credit_type)!,
-        created_at: event.timestamp ?? undefined,
+export function analyticsRoutes(deps: Pick<AppDeps, 'config' | 'db'>): Route[] {
+  const types = deps.config.CREDIT_TYPES;
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/analytics/generation',
+      summary: 'Record one generation (log_generation)',
+      auth: 'plugin',
+      scope: 'analytics:write',
+      body: generationEventRequest(types),
+      response: generationResponse,
+      async handler(ctx, input) {
+        const instance = callerInstance(ctx);
+        const event = input.body();
+        const now = new Date();
+        const document = pluginGenerationDocument(
+          instance.instance_id,
+          'generation',
+          {
+            ...event,
+            content_type: (event.content_type ?? event.credit_type)!,
+            created_at: event.timestamp ?? undefined,
+          },
+          instance.timezone,
+          now,
+        );
+        const accepted = await recordGenerationEvents(deps.db, [document]);
+        ctx.body = { success: true, accepted };
       },
-      instance.timezone,
-      now,
-    );
-    const accepted = await recordGenerationEvents(deps.db, [document]);
-    ctx.body = { success: true, accepted };
-  });
-
-  router.post('/usage', guards.plugin('analytics:write'), async (ctx) => {
-    const instance = callerInstance(ctx);
-    const batch = parseBody(ctx, usageBatch);
-    const now = new Date();
-    const events = await recordGenerationEvents(
-      deps.db,
-      (batch.events ?? []).map((event) =>
-        legacyEventDocument(instance.instance_id, event, instance.timezone, now),
-      ),
-    );
-    const sync = await recordUsageSync(
-      deps.db,
-      instance.instance_id,
-      {
-        site_url: batch.site_url,
-        sync_period: batch.sync_period,
-        generations: (batch.generations ?? []).map((row) => ({ ...row, created_at: row.created_at })),
-        transactions: batch.transactions ?? [],
-        total_users: batch.total_users,
-        plugin_version: batch.plugin_version,
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/analytics/usage',
+      summary: "The plugin's hourly sync, or up to 1000 events (each row stored once)",
+      auth: 'plugin',
+      scope: 'analytics:write',
+      body: usageRequest(types),
+      response: usageResponse,
+      async handler(ctx, input) {
+        const instance = callerInstance(ctx);
+        const batch = input.body();
+        const now = new Date();
+        const events = await recordGenerationEvents(
+          deps.db,
+          (batch.events ?? []).map((event) =>
+            legacyEventDocument(instance.instance_id, event, instance.timezone, now),
+          ),
+        );
+        const sync = await recordUsageSync(
+          deps.db,
+          instance.instance_id,
+          {
+            site_url: batch.site_url,
+            sync_period: batch.sync_period,
+            generations: (batch.generations ?? []).map((row) => ({ ...row, created_at: row.created_at })),
+            transactions: batch.transactions ?? [],
+            total_users: batch.total_users,
+            plugin_version: batch.plugin_version,
+          },
+          instance.timezone,
+          now,
+        );
+        ctx.body = {
+          success: true,
+          accepted: events + sync.generations,
+          transactions_accepted: sync.transactions,
+        };
       },
-      instance.timezone,
-      now,
-    );
-    ctx.body = {
-      success: true,
-      accepted: events + sync.generations,
-      transactions_accepted: sync.transactions,
-    };
-  });
-
-  return router;
+    }),
+  ];
 }

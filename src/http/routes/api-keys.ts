@@ -1,12 +1,10 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../tenancy/api-keys';
 import { scopes } from '../../tenancy/scopes';
-import { type AppDeps, type AppState, callerInstance } from '../context';
+import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, route } from '../route';
 import { isoDateField } from '../schemas/common';
-import { parseBody } from '../validate';
 
 export const createApiKeyRequest = z.object({
   name: z.string().min(1).max(100),
@@ -27,35 +25,53 @@ export const apiKeySchema = z.object({
 export const apiKeyResponse = z.object({ success: z.literal(true), api_key: apiKeySchema });
 export const apiKeysResponse = z.object({ success: z.literal(true), api_keys: z.array(apiKeySchema) });
 
-// Managing keys needs the instance's own token: a scoped key cannot mint or revoke keys.
-export function apiKeyRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/api-keys' });
-
-  router.post('/', guards.plugin(), async (ctx) => {
-    const request = parseBody(ctx, createApiKeyRequest);
-    const expiresAt = request.expires_at ? new Date(request.expires_at) : undefined;
-    if (expiresAt && expiresAt <= new Date()) {
-      throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
-    }
-    const key = await createApiKey(deps.db, {
-      instance_id: callerInstance(ctx).instance_id,
-      name: request.name,
-      scopes: [...new Set(request.scopes)],
-      expires_at: expiresAt,
-    });
-    ctx.status = 201;
-    ctx.body = { success: true, api_key: key };
-  });
-
-  router.get('/', guards.plugin(), async (ctx) => {
-    ctx.body = { success: true, api_keys: await listApiKeys(deps.db, callerInstance(ctx).instance_id) };
-  });
-
-  router.delete('/:keyId', guards.plugin(), async (ctx) => {
-    const revoked = await revokeApiKey(deps.db, callerInstance(ctx).instance_id, ctx.params.keyId ?? '');
-    if (!revoked) throw notFound('API key not found');
-    ctx.body = { success: true, api_key: revoked };
-  });
-
-  return router;
+// Managing keys needs the instance's own token (no `scope`): a scoped key cannot mint or revoke keys.
+export function apiKeyRoutes(deps: AppDeps): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/api-keys',
+      summary: 'Create a scoped API key (shown once)',
+      auth: 'plugin',
+      body: createApiKeyRequest,
+      response: apiKeyResponse,
+      async handler(ctx, input) {
+        const request = input.body();
+        const expiresAt = request.expires_at ? new Date(request.expires_at) : undefined;
+        if (expiresAt && expiresAt <= new Date()) {
+          throw new ApiError(400, 'invalid_request', 'Invalid fields: expires_at (must be in the future)');
+        }
+        const key = await createApiKey(deps.db, {
+          instance_id: callerInstance(ctx).instance_id,
+          name: request.name,
+          scopes: [...new Set(request.scopes)],
+          expires_at: expiresAt,
+        });
+        ctx.status = 201;
+        ctx.body = { success: true, api_key: key };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/api-keys',
+      summary: 'List API keys, masked',
+      auth: 'plugin',
+      response: apiKeysResponse,
+      async handler(ctx) {
+        ctx.body = { success: true, api_keys: await listApiKeys(deps.db, callerInstance(ctx).instance_id) };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/api-keys/:keyId',
+      summary: 'Revoke an API key',
+      auth: 'plugin',
+      response: apiKeyResponse,
+      async handler(ctx) {
+        const revoked = await revokeApiKey(deps.db, callerInstance(ctx).instance_id, ctx.params.keyId ?? '');
+        if (!revoked) throw notFound('API key not found');
+        ctx.body = { success: true, api_key: revoked };
+      },
+    }),
+  ];
 }

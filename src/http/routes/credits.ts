@@ -1,13 +1,11 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { creditFields, creditFieldsSchema } from '../../ledger/credit-fields';
 import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
-import { type AppDeps, type AppState, callerInstance } from '../context';
-import type { Guards } from '../guards';
+import { type AppDeps, callerInstance } from '../context';
 import { markReplayed } from '../idempotency';
+import { type Route, route } from '../route';
 import { creditAmountField, creditTypeField, emailField, userIdField } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
 
 export const creditsQuery = z.object({
   user_id: z.string().trim().min(1).max(191),
@@ -41,49 +39,62 @@ export const deductResponse = (creditTypes: readonly string[]) =>
   });
 
 /** A plugin's users' balances and spending: `/api/v1/users/*`, always within the calling instance. */
-export function creditRoutes(
-  deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger },
-  guards: Guards,
-): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/users' });
+export function creditRoutes(deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Ledger }): Route[] {
+  const types = deps.config.CREDIT_TYPES;
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/users/credits',
+      summary: "A user's balances",
+      auth: 'plugin',
+      scope: 'credits:read',
+      whilePending: true,
+      query: creditsQuery,
+      response: creditsResponse(types),
+      async handler(ctx, input) {
+        const instance_id = callerInstance(ctx).instance_id;
+        const query = input.query();
+        const head = await deps.ledger.balances({ instance_id, ...query });
+        ctx.body = {
+          success: true,
+          user_id: query.user_id,
+          user_email: query.user_email ?? null,
+          credits: creditFields(head.balances),
+          last_updated: new Date().toISOString(),
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/users/deduct-credits',
+      summary: 'Spend credits (never below zero)',
+      auth: 'plugin',
+      scope: 'credits:write',
+      idempotent: true,
+      body: deductRequest(types),
+      response: deductResponse(types),
+      async handler(ctx, input) {
+        const instance_id = callerInstance(ctx).instance_id;
+        const body = input.body();
+        const key = ctx.state.idempotencyKey;
+        const request_hash = fingerprint({
+          route: 'deduct-credits',
+          ...body,
+          user_id: normaliseUserId(body.user_id),
+        });
 
-  router.get('/credits', guards.plugin('credits:read', { whilePending: true }), async (ctx) => {
-    const instance_id = callerInstance(ctx).instance_id;
-    const query = parseQuery(ctx, creditsQuery);
-    const head = await deps.ledger.balances({ instance_id, ...query });
-    ctx.body = {
-      success: true,
-      user_id: query.user_id,
-      user_email: query.user_email ?? null,
-      credits: creditFields(head.balances),
-      last_updated: new Date().toISOString(),
-    };
-  });
-
-  const deductBody = deductRequest(deps.config.CREDIT_TYPES);
-
-  router.post('/deduct-credits', guards.plugin('credits:write'), guards.idempotent(), async (ctx) => {
-    const instance_id = callerInstance(ctx).instance_id;
-    const body = parseBody(ctx, deductBody);
-    const key = ctx.state.idempotencyKey;
-    const request_hash = fingerprint({
-      route: 'deduct-credits',
-      ...body,
-      user_id: normaliseUserId(body.user_id),
-    });
-
-    const result = await deps.ledger.deduct({
-      instance_id,
-      ...body,
-      ...(key ? { idempotency_key: `deduct:${key}`, request_hash } : {}),
-    });
-    markReplayed(ctx, result.replayed);
-    ctx.body = {
-      success: true,
-      transaction_id: result.entry.transaction_id,
-      remaining_credits: creditFields(result.balances),
-    };
-  });
-
-  return router;
+        const result = await deps.ledger.deduct({
+          instance_id,
+          ...body,
+          ...(key ? { idempotency_key: `deduct:${key}`, request_hash } : {}),
+        });
+        markReplayed(ctx, result.replayed);
+        ctx.body = {
+          success: true,
+          transaction_id: result.entry.transaction_id,
+          remaining_credits: creditFields(result.balances),
+        };
+      },
+    }),
+  ];
 }

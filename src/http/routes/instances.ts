@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import {
   instanceStatuses,
@@ -9,11 +8,10 @@ import {
 } from '../../tenancy/instances';
 import { newSiteVerification, sendSiteVerification } from '../../tenancy/site-verification';
 import { webhookPublisher } from '../../webhooks/publish';
-import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
+import { type AppDeps, callerInstance } from '../context';
 import { notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, type RouteContext, route } from '../route';
 import { emailField, integerField, pluginTimeField, siteUrlField, versionField } from '../schemas/common';
-import { parseBody } from '../validate';
 
 const text = (max: number) => z.string().max(max).nullish();
 const count = integerField({ min: 0 }).nullish();
@@ -76,39 +74,53 @@ export const publicInstanceSchema = z.object({
 export const instanceResponse = z.object({ success: z.literal(true), instance: publicInstanceSchema });
 
 /** A plugin sees only itself: any other id is 404, the same as an id that does not exist. */
-function ownInstance(ctx: AppContext) {
+function ownInstance(ctx: RouteContext) {
   const instance = callerInstance(ctx);
   if (ctx.params.id !== instance.instance_id) throw notFound('Instance not found');
   return instance;
 }
 
-export function instanceRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/instances' });
-
-  router.get('/:id', guards.plugin(undefined, { whilePending: true }), async (ctx) => {
-    ctx.body = { success: true, instance: publicInstance(ownInstance(ctx)) };
-  });
-
-  router.put('/:id', guards.plugin(undefined, { whilePending: true }), async (ctx) => {
-    const instance = ownInstance(ctx);
-    const patch = parseBody(ctx, updateInstanceRequest);
-    const mode = deps.config.REGISTRATION_MODE;
-    const verification = newSiteVerification(instance.instance_id);
-    const readmission = !needsReadmission(instance, patch.site_url, mode)
-      ? undefined
-      : mode === 'verified'
-        ? { mode, verificationEventId: verification.event_id }
-        : { mode: 'approval' as const };
-    const updated = await updateInstance(deps.db, instance, patch, new Date(), readmission);
-    if (!updated) throw notFound('Instance not found');
-    if (readmission?.mode === 'verified') {
-      // If this fails the instance stays pending; the same PUT sends a new verification.
-      await sendSiteVerification(webhookPublisher(deps), instance.instance_id, verification);
-    }
-    if (readmission)
-      ctx.state.log.info({ site_url: updated.site_url, mode }, 'site changed: instance pending again');
-    ctx.body = { success: true, instance: publicInstance(updated) };
-  });
-
-  return router;
+export function instanceRoutes(deps: AppDeps): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/instances/:id',
+      summary: 'The calling instance and its profile',
+      auth: 'plugin',
+      whilePending: true,
+      response: instanceResponse,
+      handler(ctx) {
+        ctx.body = { success: true, instance: publicInstance(ownInstance(ctx)) };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/instances/:id',
+      summary: 'Update the calling instance profile',
+      auth: 'plugin',
+      whilePending: true,
+      body: updateInstanceRequest,
+      response: instanceResponse,
+      async handler(ctx, input) {
+        const instance = ownInstance(ctx);
+        const patch = input.body();
+        const mode = deps.config.REGISTRATION_MODE;
+        const verification = newSiteVerification(instance.instance_id);
+        const readmission = !needsReadmission(instance, patch.site_url, mode)
+          ? undefined
+          : mode === 'verified'
+            ? { mode, verificationEventId: verification.event_id }
+            : { mode: 'approval' as const };
+        const updated = await updateInstance(deps.db, instance, patch, new Date(), readmission);
+        if (!updated) throw notFound('Instance not found');
+        if (readmission?.mode === 'verified') {
+          // If this fails the instance stays pending; the same PUT sends a new verification.
+          await sendSiteVerification(webhookPublisher(deps), instance.instance_id, verification);
+        }
+        if (readmission)
+          ctx.state.log.info({ site_url: updated.site_url, mode }, 'site changed: instance pending again');
+        ctx.body = { success: true, instance: publicInstance(updated) };
+      },
+    }),
+  ];
 }

@@ -1,13 +1,16 @@
-import Router from '@koa/router';
-import type { AppDeps, AppState } from '../context';
-import { openApiDocument } from '../openapi';
+import { type Route, route } from '../route';
 
-export function openApiRoutes(deps: AppDeps): Router<AppState> {
-  const router = new Router<AppState>();
-  let document: unknown;
-  router.get('/openapi.json', (ctx) => {
-    document ??= openApiDocument(deps.config);
-    ctx.body = document;
-  });
-  return router;
+/** `GET /openapi.json`: the document, made once from every declared route (src/http/openapi.ts). */
+export function openApiRoutes(document: () => unknown): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This document',
+      auth: 'none',
+      handler(ctx) {
+        ctx.body = document();
+      },
+    }),
+  ];
 }

@@ -1,9 +1,8 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import type { PackageStore } from '../../packages/store';
 import { packageGroupName, publicPackage } from '../../packages/types';
-import type { AppState } from '../context';
 import { ApiError } from '../errors';
+import { type Route, route } from '../route';
 
 const packageSchema = z.object({
   package_id: z.string(),
@@ -32,21 +31,25 @@ export const packagesResponse = (creditTypes: readonly string[]) =>
   });
 
 /** `GET /api/v1/packages`: what a plugin can offer its users (active packages only), grouped by type. */
-export function packageRoutes(deps: {
-  packages: PackageStore;
-  creditTypes: readonly string[];
-}): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1' });
-  router.get('/packages', async (ctx) => {
-    const active = (await deps.packages.list({ activeOnly: true })).map(publicPackage);
-    if (active.length === 0) throw new ApiError(404, 'no_packages', 'No credit package is on sale');
-    const groups = Object.fromEntries(
-      deps.creditTypes.map((type) => [
-        packageGroupName(type),
-        active.filter((pkg) => pkg.credit_type === type),
-      ]),
-    );
-    ctx.body = { success: true, packages: { ...groups, packages: active } };
-  });
-  return router;
+export function packageRoutes(deps: { packages: PackageStore; creditTypes: readonly string[] }): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/packages',
+      summary: 'Active credit packages, grouped by credit type',
+      auth: 'none',
+      response: packagesResponse(deps.creditTypes),
+      async handler(ctx) {
+        const active = (await deps.packages.list({ activeOnly: true })).map(publicPackage);
+        if (active.length === 0) throw new ApiError(404, 'no_packages', 'No credit package is on sale');
+        const groups = Object.fromEntries(
+          deps.creditTypes.map((type) => [
+            packageGroupName(type),
+            active.filter((pkg) => pkg.credit_type === type),
+          ]),
+        );
+        ctx.body = { success: true, packages: { ...groups, packages: active } };
+      },
+    }),
+  ];
 }

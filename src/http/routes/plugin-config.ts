@@ -1,14 +1,12 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { collectionNames } from '../../mongo/collections';
 import { announceConfigUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
-import type { AppDeps, AppState } from '../context';
+import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, route } from '../route';
 import { instanceIdField, storableJsonObject } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
-import { registerProviderConfigRoutes } from './provider-config';
+import { providerConfigRoutes } from './provider-config';
 
 interface PluginConfigDoc {
   key: string;
@@ -48,52 +46,77 @@ export const pluginConfigResponse = z.object({
 });
 
 /**
- * Configuration plugins read: AI provider settings and the Stripe publishable key (specific routes,
- * registered first so that `/config/:key` never shadows them), then operator-set values by key.
+ * Configuration plugins read: AI provider settings and the Stripe publishable key (fixed paths,
+ * declared first so that `/config/:key` never shadows them), then operator-set values by key.
  */
-export function pluginConfigRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>();
+export function pluginConfigRoutes(deps: AppDeps): Route[] {
   const configs = deps.db.collection<PluginConfigDoc>(collectionNames.pluginConfig);
 
-  registerProviderConfigRoutes(router, deps, guards);
-
-  router.get('/api/v1/config/stripe', guards.plugin('config:read'), async (ctx) => {
-    const publicKey = deps.config.STRIPE_PUBLISHABLE_KEY;
-    if (!publicKey) throw new ApiError(404, 'no_stripe_key', 'No Stripe publishable key is configured');
-    ctx.body = stripeConfigResponse.parse({
-      success: true,
-      public_key: publicKey,
-      currency: 'JPY',
-      test_mode: publicKey.startsWith('pk_test_'),
-    });
-  });
-
-  router.get('/api/v1/config/:key', guards.plugin('config:read'), async (ctx) => {
-    const key = configKey.safeParse(ctx.params.key);
-    const doc = key.success ? await configs.findOne({ key: key.data }) : null;
-    if (!doc) throw notFound('No configuration under that key');
-    ctx.body = { success: true, key: doc.key, config: doc.value, updated_at: doc.updated_at.toISOString() };
-  });
-
-  router.put('/admin/v1/config/:key', guards.admin(), async (ctx) => {
-    const key = configKey.parse(ctx.params.key);
-    const value = parseBody(ctx, putConfigRequest);
-    const { instance_ids: instanceIds } = parseQuery(ctx, putConfigQuery);
-    const now = new Date();
-    // Last write wins: operators edit config by hand, one at a time.
-    await configs.updateOne(
-      { key },
-      { $set: { value, updated_at: now }, $setOnInsert: { key } },
-      { upsert: true },
-    );
-    const broadcast = await announceConfigUpdated(
-      webhookPublisher(deps),
-      ctx.state.log,
-      { key, updated_at: now },
-      instanceIds,
-    );
-    ctx.body = { success: true, key, config: value, updated_at: now.toISOString(), broadcast };
-  });
-
-  return router;
+  return [
+    ...providerConfigRoutes(deps),
+    route({
+      method: 'get',
+      path: '/api/v1/config/stripe',
+      summary: 'The Stripe publishable key',
+      auth: 'plugin',
+      scope: 'config:read',
+      response: stripeConfigResponse,
+      async handler(ctx) {
+        const publicKey = deps.config.STRIPE_PUBLISHABLE_KEY;
+        if (!publicKey) throw new ApiError(404, 'no_stripe_key', 'No Stripe publishable key is configured');
+        ctx.body = stripeConfigResponse.parse({
+          success: true,
+          public_key: publicKey,
+          currency: 'JPY',
+          test_mode: publicKey.startsWith('pk_test_'),
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/config/:key',
+      summary: 'Operator-set plugin configuration',
+      auth: 'plugin',
+      scope: 'config:read',
+      response: pluginConfigResponse,
+      async handler(ctx) {
+        const key = configKey.safeParse(ctx.params.key);
+        const doc = key.success ? await configs.findOne({ key: key.data }) : null;
+        if (!doc) throw notFound('No configuration under that key');
+        ctx.body = {
+          success: true,
+          key: doc.key,
+          config: doc.value,
+          updated_at: doc.updated_at.toISOString(),
+        };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/admin/v1/config/:key',
+      summary: 'Set plugin configuration; instances get config_updated',
+      auth: 'admin',
+      body: putConfigRequest,
+      query: putConfigQuery,
+      async handler(ctx, input) {
+        const key = configKey.parse(ctx.params.key);
+        const value = input.body();
+        const { instance_ids: instanceIds } = input.query();
+        const now = new Date();
+        // Last write wins: operators edit config by hand, one at a time.
+        await configs.updateOne(
+          { key },
+          { $set: { value, updated_at: now }, $setOnInsert: { key } },
+          { upsert: true },
+        );
+        const broadcast = await announceConfigUpdated(
+          webhookPublisher(deps),
+          ctx.state.log,
+          { key, updated_at: now },
+          instanceIds,
+        );
+        ctx.body = { success: true, key, config: value, updated_at: now.toISOString(), broadcast };
+      },
+    }),
+  ];
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import {
   instanceStatuses,
@@ -8,10 +7,9 @@ import {
 } from '../../tenancy/instances';
 import { newSiteVerification, sendSiteVerification } from '../../tenancy/site-verification';
 import { webhookPublisher } from '../../webhooks/publish';
-import { type AppDeps, type AppState, callerInstance } from '../context';
-import type { Guards } from '../guards';
+import { type AppDeps, callerInstance } from '../context';
+import { type Route, route } from '../route';
 import { emailField, instanceIdField, siteUrlField } from '../schemas/common';
-import { parseBody } from '../validate';
 import { profileFields } from './instances';
 
 /**
@@ -54,51 +52,68 @@ export const rotateResponse = z.object({
   previous_valid_for_seconds: z.number().int().nonnegative(),
 });
 
-export function pluginRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/plugins' });
-
-  router.post('/register', guards.anonymous(), async (ctx) => {
-    const registration = parseBody(ctx, registerRequest);
-    const mode = deps.config.REGISTRATION_MODE;
-    const instanceId = registration.instance_id;
-    const verification = newSiteVerification(instanceId);
-    const admission = mode === 'verified' ? { mode, verificationEventId: verification.event_id } : { mode };
-    const credentials = await registerInstance(deps.db, deps.secretBox, registration, admission);
-    if (mode === 'verified') {
-      // Queued durably before answering; if it cannot be, the registration is taken back so the
-      // plugin's next try starts clean (a pending instance nobody is verifying helps no one).
-      await sendSiteVerification(webhookPublisher(deps), instanceId, verification).catch(async (error) => {
-        await withdrawRegistration(deps.db, instanceId, credentials.api_token);
-        throw error;
-      });
-    }
-    ctx.state.log.info(
-      { instance_id: instanceId, mode, status: credentials.instance_status },
-      'instance registered',
-    );
-    // 200, not 201: every plugin-facing success is 200 (api-contract.md).
-    ctx.status = 200;
-    ctx.body = { success: true, ...credentials, status: 'registered' };
-  });
-
-  router.post('/rotate-credentials', guards.plugin(), async (ctx) => {
-    const { rotate } = parseBody(ctx, rotateRequest);
-    const instance = callerInstance(ctx);
-    const fresh = await rotateCredentials(
-      deps.db,
-      deps.secretBox,
-      instance,
-      [...new Set(rotate)],
-      deps.config.TOKEN_ROTATION_GRACE_SECONDS,
-    );
-    ctx.state.log.info({ rotated: rotate }, 'credentials rotated');
-    ctx.body = {
-      success: true,
-      instance_id: instance.instance_id,
-      ...fresh,
-      previous_valid_for_seconds: deps.config.TOKEN_ROTATION_GRACE_SECONDS,
-    };
-  });
-
-  return router;
+export function pluginRoutes(deps: AppDeps): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/plugins/register',
+      summary: 'Register a plugin instance; credentials are shown once',
+      auth: 'anonymous',
+      body: registerRequest,
+      response: registerResponse,
+      async handler(ctx, input) {
+        const registration = input.body();
+        const mode = deps.config.REGISTRATION_MODE;
+        const instanceId = registration.instance_id;
+        const verification = newSiteVerification(instanceId);
+        const admission =
+          mode === 'verified' ? { mode, verificationEventId: verification.event_id } : { mode };
+        // An instance_id registered before is 409 already_registered (http/error-map.ts).
+        const credentials = await registerInstance(deps.db, deps.secretBox, registration, admission);
+        if (mode === 'verified') {
+          // Queued durably before answering; if it cannot be, the registration is taken back so the
+          // plugin's next try starts clean (a pending instance nobody is verifying helps no one).
+          await sendSiteVerification(webhookPublisher(deps), instanceId, verification).catch(
+            async (error) => {
+              await withdrawRegistration(deps.db, instanceId, credentials.api_token);
+              throw error;
+            },
+          );
+        }
+        ctx.state.log.info(
+          { instance_id: instanceId, mode, status: credentials.instance_status },
+          'instance registered',
+        );
+        // 200, not 201: every plugin-facing success is 200 (api-contract.md).
+        ctx.status = 200;
+        ctx.body = { success: true, ...credentials, status: 'registered' };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/plugins/rotate-credentials',
+      summary: 'Rotate the api token and/or webhook secret',
+      auth: 'plugin',
+      body: rotateRequest,
+      response: rotateResponse,
+      async handler(ctx, input) {
+        const { rotate } = input.body();
+        const instance = callerInstance(ctx);
+        const fresh = await rotateCredentials(
+          deps.db,
+          deps.secretBox,
+          instance,
+          [...new Set(rotate)],
+          deps.config.TOKEN_ROTATION_GRACE_SECONDS,
+        );
+        ctx.state.log.info({ rotated: rotate }, 'credentials rotated');
+        ctx.body = {
+          success: true,
+          instance_id: instance.instance_id,
+          ...fresh,
+          previous_valid_for_seconds: deps.config.TOKEN_ROTATION_GRACE_SECONDS,
+        };
+      },
+    }),
+  ];
 }

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import { z } from 'zod';
 import {
   effectiveSettingsView,
@@ -19,11 +18,10 @@ import { providerSettingsStore } from '../../plugin-config/store';
 import { findInstance } from '../../tenancy/instances';
 import { announceConfigUpdated } from '../../webhooks/broadcast';
 import { webhookPublisher } from '../../webhooks/publish';
-import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
+import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, route } from '../route';
 import { instanceIdField } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
 
 // AI provider settings for plugins (`/api/v1/config/provider` and friends) and for operators
 // (`/admin/v1/config/provider`). The logic lives in src/plugin-config; this file is the wire format.
@@ -239,183 +237,242 @@ function patchFrom(body: Partial<Record<(typeof settingsFieldNames)[number], unk
 const noSettings = (provider: ProviderId) =>
   notFound(`No ${providerInfo(provider).name} settings are configured for this site`);
 
-/** Registers on the given router, ahead of the generic `/config/:key` routes. */
-export function registerProviderConfigRoutes(router: Router<AppState>, deps: AppDeps, guards: Guards): void {
+/** The AI provider routes: the fixed `/config/...` paths, declared ahead of the generic `/config/:key`. */
+export function providerConfigRoutes(deps: AppDeps): Route[] {
   const store = providerSettingsStore(deps.db, deps.secretBox);
 
-  const pluginLevels = async (ctx: AppContext) => {
-    const { provider } = parseQuery(ctx, providerQuery);
-    const levels = await store.load(callerInstance(ctx).instance_id);
-    return { levels, provider: provider ?? activeProvider(levels) };
-  };
-
-  router.get('/api/v1/config/provider', guards.plugin('config:read'), async (ctx) => {
-    const { levels, provider } = await pluginLevels(ctx);
-    const settings = resolveSettings(levels, provider);
-    if (!settings) throw noSettings(provider);
-    ctx.body = providerConfigResponse.parse({
-      success: true,
-      provider,
-      provider_name: settings.provider_name,
-      api_key: settings.api_key ?? '',
-      has_api_key: settings.api_key !== null,
-      model_article: settings.model_article,
-      model_image: settings.model_image,
-      model_rewrite: settings.model_rewrite,
-      max_tokens: settings.max_tokens,
-      temperature: settings.temperature,
-      base_url: settings.base_url,
-    });
-  });
-
-  router.put('/api/v1/config/provider', guards.plugin(), async (ctx) => {
-    const instance = callerInstance(ctx);
-    const body = parseBody(ctx, putProviderRequest);
-    const patch = patchFrom(body);
-    // Saving settings for a provider is also the plugin choosing it.
-    const saved = await store.write(
-      { kind: 'instance', instance_id: instance.instance_id },
-      body.provider,
-      patch,
-      { by: 'plugin', activate: true },
-    );
-    ctx.state.log.info(
-      { provider: body.provider, fields: Object.keys(patch) },
-      'plugin saved its provider settings',
-    );
-    ctx.body = putProviderResponse.parse({
-      success: true,
-      provider: body.provider,
-      provider_name: providerInfo(body.provider).name,
-      updated_at: saved.updated_at.toISOString(),
-    });
-  });
-
-  router.get('/api/v1/config/providers', guards.plugin('config:read'), async (ctx) => {
-    const levels = await store.load(callerInstance(ctx).instance_id);
-    const chosen = activeProvider(levels);
-    ctx.body = providersResponse.parse({
-      success: true,
-      default_provider: chosen,
-      all_providers: allProviders().map((info) => ({
-        provider: info.id,
-        provider_name: info.name,
-        base_url: info.base_url,
-        models: info.models,
-      })),
-      active_providers: usableProviders(levels).map((settings) => ({
-        provider: settings.provider,
-        provider_name: settings.provider_name,
-        base_url: settings.base_url,
-        model_article: settings.model_article,
-        model_image: settings.model_image,
-        default: settings.provider === chosen,
-      })),
-    });
-  });
-
-  // Deprecated: the OpenAI settings in the shape of the original dashboard's /config/openai.
-  router.get('/api/v1/config/openai', guards.plugin('config:read'), async (ctx) => {
-    const levels = await store.load(callerInstance(ctx).instance_id);
-    const settings = resolveSettings(levels, 'openai');
-    if (!settings) throw noSettings('openai');
-    ctx.body = openAiConfigResponse.parse({
-      success: true,
-      api_key: settings.api_key ?? '',
-      model_article: settings.model_article,
-      model_image: settings.model_image,
-      max_tokens: settings.max_tokens,
-      temperature: settings.temperature,
-    });
-  });
-
-  const taskRoute = (task: Task) => async (ctx: AppContext) => {
-    const { levels, provider } = await pluginLevels(ctx);
-    const settings = resolveSettings(levels, provider);
-    // Rewrites run unattended (the auto-rewriter): without a key there is nothing to hand out.
-    if (task === 'rewrite' && !settings?.api_key) {
-      throw new ApiError(
-        404,
-        'no_provider_key',
-        `No ${providerInfo(provider).name} API key is configured for rewrites`,
-      );
-    }
-    if (!settings) throw noSettings(provider);
-    ctx.body = taskConfigResponse.parse({
-      success: true,
-      provider,
-      provider_name: settings.provider_name,
-      config: taskConfig(settings, task),
-      models: providerInfo(provider).models[task],
-    });
-  };
-  for (const task of tasks)
-    router.get(`/api/v1/config/${task}`, guards.plugin('config:read'), taskRoute(task));
-
-  router.get('/admin/v1/config/provider', guards.admin(), async (ctx) => {
-    const query = parseQuery(ctx, adminProviderQuery);
-    if (query.instance_id !== undefined && !(await findInstance(deps.db, query.instance_id))) {
-      throw notFound('Instance not found');
-    }
-    const levels = await store.load(query.instance_id);
-    const shown = query.provider ? [query.provider] : [...providerIds];
-    ctx.body = adminProviderResponse.parse({
-      success: true,
-      instance_id: query.instance_id ?? null,
-      default_provider: activeProvider(levels),
-      providers: shown.map((provider) => {
-        const info = providerInfo(provider);
-        const global = levels.global[provider];
-        const override = levels.instance[provider];
-        const effective = resolveSettings(levels, provider);
-        return {
-          provider,
-          provider_name: info.name,
-          base_url: info.base_url,
-          global: global ? storedSettingsView(global) : null,
-          override: override ? storedSettingsView(override) : null,
-          effective: effective ? effectiveSettingsView(effective) : null,
-        };
-      }),
-    });
-  });
-
-  router.put('/admin/v1/config/provider', guards.admin(), async (ctx) => {
-    const body = parseBody(ctx, adminPutProviderRequest);
-    const instanceId = body.instance_id;
-    if (instanceId !== undefined && !(await findInstance(deps.db, instanceId))) {
-      throw notFound('Instance not found');
-    }
-    const scope: SettingsScope =
-      instanceId !== undefined ? { kind: 'instance', instance_id: instanceId } : { kind: 'global' };
-    const patch = patchFrom(body);
-    const saved = await store.write(scope, body.provider, patch, { by: 'operator', activate: body.active });
+  const pluginLevels = async (instanceId: string, requested: ProviderId | undefined) => {
     const levels = await store.load(instanceId);
-    const effective = resolveSettings(levels, body.provider)!;
-    // Field names only: values (the key above all) are never logged.
-    ctx.state.log.info(
-      {
-        provider: body.provider,
-        instance_id: instanceId ?? null,
-        fields: Object.keys(patch),
-        active: body.active,
+    return { levels, provider: requested ?? activeProvider(levels) };
+  };
+
+  const taskRoute = (task: Task) =>
+    route({
+      method: 'get',
+      path: `/api/v1/config/${task}`,
+      summary: `AI settings for ${task} generation`,
+      auth: 'plugin',
+      scope: 'config:read',
+      query: providerQuery,
+      response: taskConfigResponse,
+      async handler(ctx, input) {
+        const { provider: requested } = input.query();
+        const { levels, provider } = await pluginLevels(callerInstance(ctx).instance_id, requested);
+        const settings = resolveSettings(levels, provider);
+        // Rewrites run unattended (the auto-rewriter): without a key there is nothing to hand out.
+        if (task === 'rewrite' && !settings?.api_key) {
+          throw new ApiError(
+            404,
+            'no_provider_key',
+            `No ${providerInfo(provider).name} API key is configured for rewrites`,
+          );
+        }
+        if (!settings) throw noSettings(provider);
+        ctx.body = taskConfigResponse.parse({
+          success: true,
+          provider,
+          provider_name: settings.provider_name,
+          config: taskConfig(settings, task),
+          models: providerInfo(provider).models[task],
+        });
       },
-      'provider settings changed',
-    );
-    const broadcast = await announceConfigUpdated(
-      webhookPublisher(deps),
-      ctx.state.log,
-      { key: 'provider', updated_at: saved.updated_at },
-      instanceId !== undefined ? [instanceId] : undefined,
-    );
-    ctx.body = adminPutProviderResponse.parse({
-      success: true,
-      provider: body.provider,
-      provider_name: providerInfo(body.provider).name,
-      instance_id: instanceId ?? null,
-      settings: storedSettingsView(saved),
-      effective: effectiveSettingsView(effective),
-      broadcast,
     });
-  });
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/config/provider',
+      summary: 'AI provider settings for this instance',
+      auth: 'plugin',
+      scope: 'config:read',
+      query: providerQuery,
+      response: providerConfigResponse,
+      async handler(ctx, input) {
+        const { provider: requested } = input.query();
+        const { levels, provider } = await pluginLevels(callerInstance(ctx).instance_id, requested);
+        const settings = resolveSettings(levels, provider);
+        if (!settings) throw noSettings(provider);
+        ctx.body = providerConfigResponse.parse({
+          success: true,
+          provider,
+          provider_name: settings.provider_name,
+          api_key: settings.api_key ?? '',
+          has_api_key: settings.api_key !== null,
+          model_article: settings.model_article,
+          model_image: settings.model_image,
+          model_rewrite: settings.model_rewrite,
+          max_tokens: settings.max_tokens,
+          temperature: settings.temperature,
+          base_url: settings.base_url,
+        });
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/config/provider',
+      summary: 'Save AI provider settings for this instance',
+      auth: 'plugin',
+      body: putProviderRequest,
+      response: putProviderResponse,
+      async handler(ctx, input) {
+        const instance = callerInstance(ctx);
+        const body = input.body();
+        const patch = patchFrom(body);
+        // Saving settings for a provider is also the plugin choosing it.
+        const saved = await store.write(
+          { kind: 'instance', instance_id: instance.instance_id },
+          body.provider,
+          patch,
+          { by: 'plugin', activate: true },
+        );
+        ctx.state.log.info(
+          { provider: body.provider, fields: Object.keys(patch) },
+          'plugin saved its provider settings',
+        );
+        ctx.body = putProviderResponse.parse({
+          success: true,
+          provider: body.provider,
+          provider_name: providerInfo(body.provider).name,
+          updated_at: saved.updated_at.toISOString(),
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/config/providers',
+      summary: 'Known AI providers and those this instance can use',
+      auth: 'plugin',
+      scope: 'config:read',
+      response: providersResponse,
+      async handler(ctx) {
+        const levels = await store.load(callerInstance(ctx).instance_id);
+        const chosen = activeProvider(levels);
+        ctx.body = providersResponse.parse({
+          success: true,
+          default_provider: chosen,
+          all_providers: allProviders().map((info) => ({
+            provider: info.id,
+            provider_name: info.name,
+            base_url: info.base_url,
+            models: info.models,
+          })),
+          active_providers: usableProviders(levels).map((settings) => ({
+            provider: settings.provider,
+            provider_name: settings.provider_name,
+            base_url: settings.base_url,
+            model_article: settings.model_article,
+            model_image: settings.model_image,
+            default: settings.provider === chosen,
+          })),
+        });
+      },
+    }),
+    // Deprecated: the OpenAI settings in the shape of the original dashboard's /config/openai.
+    route({
+      method: 'get',
+      path: '/api/v1/config/openai',
+      summary: 'OpenAI settings (deprecated: use /config/provider)',
+      auth: 'plugin',
+      scope: 'config:read',
+      response: openAiConfigResponse,
+      async handler(ctx) {
+        const levels = await store.load(callerInstance(ctx).instance_id);
+        const settings = resolveSettings(levels, 'openai');
+        if (!settings) throw noSettings('openai');
+        ctx.body = openAiConfigResponse.parse({
+          success: true,
+          api_key: settings.api_key ?? '',
+          model_article: settings.model_article,
+          model_image: settings.model_image,
+          max_tokens: settings.max_tokens,
+          temperature: settings.temperature,
+        });
+      },
+    }),
+    ...tasks.map(taskRoute),
+    route({
+      method: 'get',
+      path: '/admin/v1/config/provider',
+      summary: 'AI provider settings (keys masked)',
+      auth: 'admin',
+      query: adminProviderQuery,
+      response: adminProviderResponse,
+      async handler(ctx, input) {
+        const query = input.query();
+        if (query.instance_id !== undefined && !(await findInstance(deps.db, query.instance_id))) {
+          throw notFound('Instance not found');
+        }
+        const levels = await store.load(query.instance_id);
+        const shown = query.provider ? [query.provider] : [...providerIds];
+        ctx.body = adminProviderResponse.parse({
+          success: true,
+          instance_id: query.instance_id ?? null,
+          default_provider: activeProvider(levels),
+          providers: shown.map((provider) => {
+            const info = providerInfo(provider);
+            const global = levels.global[provider];
+            const override = levels.instance[provider];
+            const effective = resolveSettings(levels, provider);
+            return {
+              provider,
+              provider_name: info.name,
+              base_url: info.base_url,
+              global: global ? storedSettingsView(global) : null,
+              override: override ? storedSettingsView(override) : null,
+              effective: effective ? effectiveSettingsView(effective) : null,
+            };
+          }),
+        });
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/admin/v1/config/provider',
+      summary: 'Set AI provider settings (config_updated)',
+      auth: 'admin',
+      body: adminPutProviderRequest,
+      response: adminPutProviderResponse,
+      async handler(ctx, input) {
+        const body = input.body();
+        const instanceId = body.instance_id;
+        if (instanceId !== undefined && !(await findInstance(deps.db, instanceId))) {
+          throw notFound('Instance not found');
+        }
+        const scope: SettingsScope =
+          instanceId !== undefined ? { kind: 'instance', instance_id: instanceId } : { kind: 'global' };
+        const patch = patchFrom(body);
+        const saved = await store.write(scope, body.provider, patch, {
+          by: 'operator',
+          activate: body.active,
+        });
+        const levels = await store.load(instanceId);
+        const effective = resolveSettings(levels, body.provider)!;
+        // Field names only: values (the key above all) are never logged.
+        ctx.state.log.info(
+          {
+            provider: body.provider,
+            instance_id: instanceId ?? null,
+            fields: Object.keys(patch),
+            active: body.active,
+          },
+          'provider settings changed',
+        );
+        const broadcast = await announceConfigUpdated(
+          webhookPublisher(deps),
+          ctx.state.log,
+          { key: 'provider', updated_at: saved.updated_at },
+          instanceId !== undefined ? [instanceId] : undefined,
+        );
+        ctx.body = adminPutProviderResponse.parse({
+          success: true,
+          provider: body.provider,
+          provider_name: providerInfo(body.provider).name,
+          instance_id: instanceId ?? null,
+          settings: storedSettingsView(saved),
+          effective: effectiveSettingsView(effective),
+          broadcast,
+        });
+      },
+    }),
+  ];
 }

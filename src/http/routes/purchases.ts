@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import type { PurchaseView } from '../../../workflows/purchase/definitions';
 import { creditFieldsSchema } from '../../ledger/credit-fields';
@@ -7,11 +6,10 @@ import { offSiteRedirects } from '../../purchases/redirects';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
 import { queryPurchase } from '../../purchases/workflow-client';
-import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
+import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, type RouteContext, route } from '../route';
 import { emailField, userIdField } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
 
 const money = {
   amount: z.number().int().positive(),
@@ -126,57 +124,15 @@ async function purchaseBody(deps: AppDeps, doc: PurchaseDoc) {
   };
 }
 
-function ownPurchase(ctx: AppContext, doc: PurchaseDoc | null): PurchaseDoc {
+function ownPurchase(ctx: RouteContext, doc: PurchaseDoc | null): PurchaseDoc {
   // Another instance's purchase is as invisible as one that does not exist.
   if (!doc || doc.instance_id !== callerInstance(ctx).instance_id) throw notFound('Purchase not found');
   return doc;
 }
 
-export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>();
+export function purchaseRoutes(deps: AppDeps): Route[] {
+  const types = deps.config.CREDIT_TYPES;
   const begin = { config: deps.config, db: deps.db, temporal: deps.temporal.client, stripe: deps.stripe };
-
-  router.post(
-    '/api/v1/checkout/sessions',
-    guards.plugin('payments:write'),
-    guards.idempotent(),
-    async (ctx) => {
-      const request = parseBody(ctx, checkoutSessionRequest);
-      const siteUrl = callerInstance(ctx).site_url;
-      const offSite = offSiteRedirects(siteUrl, request);
-      if (offSite.length > 0) {
-        throw new ApiError(400, 'invalid_request', `${offSite.join(' and ')} must be a page of ${siteUrl}`);
-      }
-      const created = await beginPurchase(
-        begin,
-        callerInstance(ctx),
-        request,
-        'checkout',
-        ctx.state.idempotencyKey,
-      );
-      ctx.state.log.info({ purchase_id: created.purchase_id }, 'checkout session created');
-      ctx.body = { success: true, ...created };
-    },
-  );
-
-  router.post(
-    '/api/v1/payments/create-intent',
-    guards.plugin('payments:write'),
-    guards.idempotent(),
-    async (ctx) => {
-      const request = parseBody(ctx, createIntentRequest);
-      const created = await beginPurchase(
-        begin,
-        callerInstance(ctx),
-        request,
-        'payment_intent',
-        ctx.state.idempotencyKey,
-      );
-      ctx.state.log.info({ purchase_id: created.purchase_id }, 'payment intent created');
-      ctx.body = { success: true, ...created };
-    },
-  );
-
   const verify = {
     temporal: deps.temporal.client,
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
@@ -184,7 +140,7 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
   };
 
   /** Verify and confirm answer alike: fulfilled (200), not paid (402), or still running (202). */
-  const answer = (ctx: AppContext, outcome: VerifyOutcome) => {
+  const answer = (ctx: RouteContext, outcome: VerifyOutcome) => {
     const purchaseId = outcome.kind === 'fulfilled' ? outcome.answer.purchase_id : outcome.purchase_id;
     ctx.state.log.info({ purchase_id: purchaseId, outcome: outcome.kind }, 'payment verified');
     if (outcome.kind === 'fulfilled') {
@@ -217,7 +173,7 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
 
   /** Finds the caller's purchase by its Stripe object and verifies it (both routes answer alike). */
   const verifyByStripeId = async (
-    ctx: AppContext,
+    ctx: RouteContext,
     field: 'stripe_checkout_session_id' | 'stripe_payment_intent_id',
     stripeId: string,
   ) => {
@@ -229,31 +185,109 @@ export function purchaseRoutes(deps: AppDeps, guards: Guards): Router<AppState> 
     answer(ctx, await verifyPurchase(verify, doc, `recheck:${ctx.state.requestId}`));
   };
 
-  // The buyer is back from Checkout (the plugin's purchase page reads `session_id` from the URL).
-  router.post('/api/v1/checkout/verify', guards.plugin('payments:write'), async (ctx) => {
-    const { session_id } = parseBody(ctx, verifyCheckoutRequest);
-    await verifyByStripeId(ctx, 'stripe_checkout_session_id', session_id);
-  });
-
-  // The plugin says "the buyer paid" for a PaymentIntent: the same check, never a grant of its own.
-  router.post('/api/v1/payments/confirm', guards.plugin('payments:write'), async (ctx) => {
-    const { payment_intent_id } = parseBody(ctx, confirmPaymentRequest);
-    await verifyByStripeId(ctx, 'stripe_payment_intent_id', payment_intent_id);
-  });
-
-  router.get('/api/v1/purchases/:purchaseId', guards.plugin('payments:read'), async (ctx) => {
-    const doc = ownPurchase(ctx, await findPurchase(deps.db, ctx.params.purchaseId ?? ''));
-    ctx.body = { success: true, ...(await purchaseBody(deps, doc)) };
-  });
-
-  router.get('/admin/v1/purchases', guards.admin(), async (ctx) => {
-    const filter = parseQuery(ctx, adminPurchasesQuery);
-    const docs = await listPurchases(deps.db, filter);
-    ctx.body = {
-      success: true,
-      purchases: docs.map(({ request_hash: _hash, ...doc }) => doc),
-    };
-  });
-
-  return router;
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/checkout/sessions',
+      summary: 'Start a purchase with a Stripe Checkout Session',
+      auth: 'plugin',
+      scope: 'payments:write',
+      idempotent: true,
+      body: checkoutSessionRequest,
+      response: checkoutSessionResponse,
+      async handler(ctx, input) {
+        const request = input.body();
+        const siteUrl = callerInstance(ctx).site_url;
+        const offSite = offSiteRedirects(siteUrl, request);
+        if (offSite.length > 0) {
+          throw new ApiError(400, 'invalid_request', `${offSite.join(' and ')} must be a page of ${siteUrl}`);
+        }
+        const created = await beginPurchase(
+          begin,
+          callerInstance(ctx),
+          request,
+          'checkout',
+          ctx.state.idempotencyKey,
+        );
+        ctx.state.log.info({ purchase_id: created.purchase_id }, 'checkout session created');
+        ctx.body = { success: true, ...created };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/payments/create-intent',
+      summary: 'Start a purchase with a Stripe PaymentIntent',
+      auth: 'plugin',
+      scope: 'payments:write',
+      idempotent: true,
+      body: createIntentRequest,
+      response: createIntentResponse,
+      async handler(ctx, input) {
+        const request = input.body();
+        const created = await beginPurchase(
+          begin,
+          callerInstance(ctx),
+          request,
+          'payment_intent',
+          ctx.state.idempotencyKey,
+        );
+        ctx.state.log.info({ purchase_id: created.purchase_id }, 'payment intent created');
+        ctx.body = { success: true, ...created };
+      },
+    }),
+    // The buyer is back from Checkout (the plugin's purchase page reads `session_id` from the URL).
+    route({
+      method: 'post',
+      path: '/api/v1/checkout/verify',
+      summary: 'The buyer is back from Checkout: have Stripe read now; 402 unpaid, 202 still processing',
+      auth: 'plugin',
+      scope: 'payments:write',
+      body: verifyCheckoutRequest,
+      response: verifiedPurchaseResponse(types),
+      async handler(ctx, input) {
+        const { session_id } = input.body();
+        await verifyByStripeId(ctx, 'stripe_checkout_session_id', session_id);
+      },
+    }),
+    // The plugin says "the buyer paid" for a PaymentIntent: the same check, never a grant of its own.
+    route({
+      method: 'post',
+      path: '/api/v1/payments/confirm',
+      summary: 'Have a PaymentIntent read from Stripe now; 402 unpaid, 202 still processing',
+      auth: 'plugin',
+      scope: 'payments:write',
+      body: confirmPaymentRequest,
+      response: verifiedPurchaseResponse(types),
+      async handler(ctx, input) {
+        const { payment_intent_id } = input.body();
+        await verifyByStripeId(ctx, 'stripe_payment_intent_id', payment_intent_id);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/purchases/:purchaseId',
+      summary: 'A purchase and its state',
+      auth: 'plugin',
+      scope: 'payments:read',
+      response: purchaseResponse,
+      async handler(ctx) {
+        const doc = ownPurchase(ctx, await findPurchase(deps.db, ctx.params.purchaseId ?? ''));
+        ctx.body = { success: true, ...(await purchaseBody(deps, doc)) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/admin/v1/purchases',
+      summary: 'Find purchases',
+      auth: 'admin',
+      query: adminPurchasesQuery,
+      async handler(ctx, input) {
+        const docs = await listPurchases(deps.db, input.query());
+        ctx.body = {
+          success: true,
+          purchases: docs.map(({ request_hash: _hash, ...doc }) => doc),
+        };
+      },
+    }),
+  ];
 }

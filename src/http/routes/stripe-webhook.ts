@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { purchaseEventTypes, type StripeEventSignal } from '../../../workflows/purchase/definitions';
 import { collectionNames } from '../../mongo/collections';
@@ -9,6 +8,7 @@ import type { StripeWebhookEvent } from '../../stripe/types';
 import { pingTemporal } from '../../temporal/client';
 import type { AppDeps, AppState } from '../context';
 import { ApiError } from '../errors';
+import { type Route, type RouteContext, route } from '../route';
 
 const actedOn = new Set<string>(purchaseEventTypes);
 
@@ -58,78 +58,93 @@ async function purchaseOf(
   return undefined;
 }
 
-export function stripeWebhookRoutes(deps: AppDeps): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/stripe/webhook' });
+export function stripeWebhookRoutes(deps: AppDeps): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/stripe/webhook',
+      summary: 'Stripe events (Stripe-Signature over the raw body)',
+      auth: 'stripe',
+      response: stripeWebhookResponse,
+      handler: (ctx) => receiveStripeEvent(deps, ctx),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/stripe/webhook/health',
+      summary: 'Whether Stripe events can be accepted',
+      auth: 'none',
+      response: stripeWebhookHealthResponse,
+      handler: (ctx) => stripeWebhookHealth(deps, ctx),
+    }),
+  ];
+}
 
-  /**
-   * Verifies the signature over the raw bytes, then hands the event to its purchase workflow.
-   * 200 only once Temporal holds it; any failure before that is a 5xx so that Stripe retries.
-   */
-  router.post('/', async (ctx) => {
-    const secret = deps.config.STRIPE_WEBHOOK_SECRET;
-    if (!deps.stripe || !secret) {
-      throw new ApiError(503, 'payment_not_configured', 'Stripe webhooks are not configured');
-    }
-    // A signature that does not verify is 400 invalid_signature (http/error-map.ts).
-    const event = deps.stripe.verifyWebhookEvent(
-      ctx.state.rawBody ?? Buffer.alloc(0),
-      ctx.get('Stripe-Signature'),
-      secret,
-    );
-    const log = ctx.state.log.child({ stripe_event_id: event.id, stripe_event_type: event.type });
-    if (!actedOn.has(event.type)) {
-      ctx.body = { success: true, received: true, handled: false };
-      return;
-    }
-    const purchaseId = await purchaseOf(deps, event, log);
-    if (!purchaseId) {
-      log.warn('Stripe event for no known purchase; acknowledged and ignored');
-      ctx.body = { success: true, received: true, handled: false };
-      return;
-    }
-    const signal: StripeEventSignal = {
-      event_id: event.id,
+/**
+ * Verifies the signature over the raw bytes, then hands the event to its purchase workflow.
+ * 200 only once Temporal holds it; any failure before that is a 5xx so that Stripe retries.
+ */
+async function receiveStripeEvent(deps: AppDeps, ctx: RouteContext): Promise<void> {
+  const secret = deps.config.STRIPE_WEBHOOK_SECRET;
+  if (!deps.stripe || !secret) {
+    throw new ApiError(503, 'payment_not_configured', 'Stripe webhooks are not configured');
+  }
+  // A signature that does not verify is 400 invalid_signature (http/error-map.ts).
+  const event = deps.stripe.verifyWebhookEvent(
+    ctx.state.rawBody ?? Buffer.alloc(0),
+    ctx.get('Stripe-Signature'),
+    secret,
+  );
+  const log = ctx.state.log.child({ stripe_event_id: event.id, stripe_event_type: event.type });
+  if (!actedOn.has(event.type)) {
+    ctx.body = { success: true, received: true, handled: false };
+    return;
+  }
+  const purchaseId = await purchaseOf(deps, event, log);
+  if (!purchaseId) {
+    log.warn('Stripe event for no known purchase; acknowledged and ignored');
+    ctx.body = { success: true, received: true, handled: false };
+    return;
+  }
+  const signal: StripeEventSignal = {
+    event_id: event.id,
+    type: event.type,
+    checkout_session_id: event.checkoutSessionId,
+    payment_intent_id: event.paymentIntentId,
+    charge_id: event.chargeId,
+    dispute_id: event.objectType === 'dispute' ? event.objectId : null,
+  };
+  // The audit record of what Stripe told us is written alongside the signal, not after it: it is
+  // best effort (the workflow itself deduplicates by event id), so it costs no extra round trip.
+  const audit = deps.db
+    .collection(collectionNames.stripeEvents)
+    .insertOne({
+      _id: event.id as never,
       type: event.type,
-      checkout_session_id: event.checkoutSessionId,
-      payment_intent_id: event.paymentIntentId,
-      charge_id: event.chargeId,
-      dispute_id: event.objectType === 'dispute' ? event.objectId : null,
-    };
-    // The audit record of what Stripe told us is written alongside the signal, not after it: it is
-    // best effort (the workflow itself deduplicates by event id), so it costs no extra round trip.
-    const audit = deps.db
-      .collection(collectionNames.stripeEvents)
-      .insertOne({
-        _id: event.id as never,
-        type: event.type,
-        purchase_id: purchaseId,
-        received_at: new Date(),
-      })
-      .catch((error) => {
-        if (!isDuplicateKeyError(error)) log.warn({ err: error }, 'could not record the Stripe event');
-      });
-    await Promise.all([
-      signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal),
-      audit,
-    ]);
-    log.info({ purchase_id: purchaseId }, 'Stripe event handed to the purchase workflow');
-    ctx.body = { success: true, received: true, handled: true, purchase_id: purchaseId };
-  });
+      purchase_id: purchaseId,
+      received_at: new Date(),
+    })
+    .catch((error) => {
+      if (!isDuplicateKeyError(error)) log.warn({ err: error }, 'could not record the Stripe event');
+    });
+  await Promise.all([
+    signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal),
+    audit,
+  ]);
+  log.info({ purchase_id: purchaseId }, 'Stripe event handed to the purchase workflow');
+  ctx.body = { success: true, received: true, handled: true, purchase_id: purchaseId };
+}
 
-  router.get('/health', async (ctx) => {
-    const configured = Boolean(deps.stripe && deps.config.STRIPE_WEBHOOK_SECRET);
-    const temporal = await pingTemporal(deps.temporal);
-    const ready = configured && temporal;
-    ctx.status = ready ? 200 : 503;
-    ctx.body = {
-      success: ready,
-      status: ready ? 'ok' : 'unavailable',
-      configured,
-      temporal: temporal ? 'ok' : 'down',
-      events_acted_on: [...actedOn].filter((type) => type !== 'recheck'),
-      ...(ready ? {} : { error: 'unavailable', message: 'Stripe webhooks cannot be accepted right now' }),
-    };
-  });
-
-  return router;
+async function stripeWebhookHealth(deps: AppDeps, ctx: RouteContext): Promise<void> {
+  const configured = Boolean(deps.stripe && deps.config.STRIPE_WEBHOOK_SECRET);
+  const temporal = await pingTemporal(deps.temporal);
+  const ready = configured && temporal;
+  ctx.status = ready ? 200 : 503;
+  ctx.body = {
+    success: ready,
+    status: ready ? 'ok' : 'unavailable',
+    configured,
+    temporal: temporal ? 'ok' : 'down',
+    events_acted_on: [...actedOn].filter((type) => type !== 'recheck'),
+    ...(ready ? {} : { error: 'unavailable', message: 'Stripe webhooks cannot be accepted right now' }),
+  };
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { listAttempts } from '../../webhooks/attempts';
 import { publicDelivery, waitForDeliveryEnd } from '../../webhooks/deliveries';
@@ -21,11 +20,10 @@ import {
   replaySelection,
 } from '../../webhooks/replay';
 import { oneShotSchedule } from '../../webhooks/retry-schedule';
-import { type AppContext, type AppDeps, type AppState, callerInstance } from '../context';
+import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
-import type { Guards } from '../guards';
+import { type Route, type RouteContext, route } from '../route';
 import { isoDateField } from '../schemas/common';
-import { parseBody, parseQuery } from '../validate';
 
 const eventTypeField = z.enum(webhookEventTypes);
 
@@ -145,12 +143,10 @@ export const enableResponse = z.object({
 const testSendWaitMs = 35_000;
 
 /** Endpoints, test sends, attempt logs and replays of the calling instance; others' are 404. */
-export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1/webhooks' });
-  router.use(guards.plugin('webhooks:manage'));
+export function webhookRoutes(deps: AppDeps): Route[] {
   const publisher = webhookPublisher(deps);
 
-  const ownEndpoint = async (ctx: AppContext) => {
+  const ownEndpoint = async (ctx: RouteContext) => {
     const endpoint = await findEndpoint(
       deps.db,
       callerInstance(ctx).instance_id,
@@ -160,144 +156,210 @@ export function webhookRoutes(deps: AppDeps, guards: Guards): Router<AppState> {
     return endpoint;
   };
 
-  router.post('/', async (ctx) => {
-    const request = parseBody(ctx, createWebhookRequest);
-    const problem = endpointUrlProblem(request.url, deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
-    if (problem) throw new ApiError(400, 'invalid_request', `Invalid fields: url (${problem})`);
-    const instance = callerInstance(ctx);
-    const endpoint = await createEndpoint(deps.db, {
-      instance_id: instance.instance_id,
-      url: request.url,
-      events: request.events ?? ['*'],
-      description: request.description,
-    });
-    ctx.status = 201;
-    ctx.body = { success: true, endpoint: publicEndpoint(endpoint, instance.site_url) };
-  });
-
-  router.get('/', async (ctx) => {
-    const instance = callerInstance(ctx);
-    const endpoints = await listEndpoints(deps.db, instance.instance_id);
-    ctx.body = { success: true, endpoints: endpoints.map((doc) => publicEndpoint(doc, instance.site_url)) };
-  });
-
-  router.get('/:id', async (ctx) => {
-    ctx.body = {
-      success: true,
-      endpoint: publicEndpoint(await ownEndpoint(ctx), callerInstance(ctx).site_url),
-    };
-  });
-
-  router.delete('/:id', async (ctx) => {
-    const endpoint = await ownEndpoint(ctx);
-    if (endpoint.kind === 'default') {
-      throw new ApiError(400, 'invalid_request', 'The default endpoint (your site) cannot be deleted');
-    }
-    await deleteEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
-    ctx.body = { success: true, deleted: endpoint.endpoint_id };
-  });
-
-  router.post('/:id/test', async (ctx) => {
-    const endpoint = await ownEndpoint(ctx);
-    if (endpoint.status !== 'active') {
-      throw new ApiError(409, 'conflict', 'This endpoint is disabled; enable it first');
-    }
-    const published = await publishEvent(publisher, {
-      instance_id: endpoint.instance_id,
-      event: 'test_webhook',
-      data: { message: 'Test webhook from Rakubun', endpoint_id: endpoint.endpoint_id },
-      endpoint_ids: [endpoint.endpoint_id],
-      schedule: oneShotSchedule,
-    });
-    const delivery = await waitForDeliveryEnd(
-      deps.db,
-      `${published.event_id}:${endpoint.endpoint_id}`,
-      testSendWaitMs,
-    );
-    const [attempt] = await listAttempts(deps.db, {
-      instance_id: endpoint.instance_id,
-      endpoint_id: endpoint.endpoint_id,
-      event_id: published.event_id,
-      limit: 1,
-    });
-    ctx.body = {
-      success: true,
-      event_id: published.event_id,
-      delivered: delivery?.status === 'delivered',
-      delivery: delivery ? publicDelivery(delivery) : null,
-      attempt: attempt ?? null,
-    };
-  });
-
-  router.get('/:id/attempts', async (ctx) => {
-    const endpoint = await ownEndpoint(ctx);
-    const query = parseQuery(ctx, attemptsQuery);
-    const attempts = await listAttempts(deps.db, {
-      instance_id: endpoint.instance_id,
-      endpoint_id: endpoint.endpoint_id,
-      event_id: query.event_id,
-      before: query.before ? new Date(query.before) : undefined,
-      limit: query.limit,
-    });
-    ctx.body = { success: true, attempts };
-  });
-
-  router.post('/:id/replay', async (ctx) => {
-    const endpoint = await ownEndpoint(ctx);
-    const request = parseBody(ctx, replayRequest);
-    const dryRun = request.dry_run ?? false;
-    if (request.event_id) {
-      const event = await findEvent(deps.db, request.event_id);
-      if (!event || event.instance_id !== endpoint.instance_id) throw notFound('Event not found');
-      ctx.body = {
-        success: true,
-        ...(await replayEventToEndpoint(publisher, event, endpoint.endpoint_id, dryRun)),
-      };
-      return;
-    }
-    const report = await replay(
-      publisher,
-      replaySelection(
-        { since: request.since, until: request.until, event_types: request.event_types },
-        { instance_id: endpoint.instance_id, endpoint_id: endpoint.endpoint_id },
-      ),
-      dryRun,
-    );
-    ctx.body = { success: true, ...report };
-  });
-
-  router.post('/:id/enable', async (ctx) => {
-    const endpoint = await ownEndpoint(ctx);
-    const request = parseBody(ctx, enableRequest);
-    const { before, changed } = await enableEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
-    // Missed: what was dead-lettered here since the endpoint started failing.
-    const failingSince = before?.failing_since ?? before?.disabled_at;
-    const missed =
-      changed && failingSince
-        ? await findReplayable(deps.db, {
-            instance_id: endpoint.instance_id,
-            endpoint_id: endpoint.endpoint_id,
-            dead_lettered_since: failingSince,
-          })
-        : [];
-    const missedSince = missed[0]?.created_at;
-    const replayed =
-      request.replay_missed && missed.length > 0 ? await replayDeliveries(publisher, missed, false) : null;
-    const after = await findEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
-    ctx.body = {
-      success: true,
-      changed,
-      endpoint: publicEndpoint(after ?? endpoint, callerInstance(ctx).site_url),
-      missed: {
-        count: missed.length,
-        failing_since: failingSince?.toISOString() ?? null,
-        event_ids: missed.map((delivery) => delivery.event_id),
-        // The same selection as a replay call, for a plugin that wants to look first.
-        replay_with: missedSince ? { since: missedSince.toISOString() } : null,
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/webhooks',
+      summary: 'Register a webhook endpoint',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      body: createWebhookRequest,
+      response: endpointResponse,
+      async handler(ctx, input) {
+        const request = input.body();
+        const problem = endpointUrlProblem(request.url, deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+        if (problem) throw new ApiError(400, 'invalid_request', `Invalid fields: url (${problem})`);
+        const instance = callerInstance(ctx);
+        const endpoint = await createEndpoint(deps.db, {
+          instance_id: instance.instance_id,
+          url: request.url,
+          events: request.events ?? ['*'],
+          description: request.description,
+        });
+        ctx.status = 201;
+        ctx.body = { success: true, endpoint: publicEndpoint(endpoint, instance.site_url) };
       },
-      replay: replayed,
-    };
-  });
-
-  return router;
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/webhooks',
+      summary: 'List webhook endpoints',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      response: endpointsResponse,
+      async handler(ctx) {
+        const instance = callerInstance(ctx);
+        const endpoints = await listEndpoints(deps.db, instance.instance_id);
+        ctx.body = {
+          success: true,
+          endpoints: endpoints.map((doc) => publicEndpoint(doc, instance.site_url)),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/webhooks/:id',
+      summary: 'One webhook endpoint',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      response: endpointResponse,
+      async handler(ctx) {
+        ctx.body = {
+          success: true,
+          endpoint: publicEndpoint(await ownEndpoint(ctx), callerInstance(ctx).site_url),
+        };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/webhooks/:id',
+      summary: 'Remove a webhook endpoint',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      response: deleteEndpointResponse,
+      async handler(ctx) {
+        const endpoint = await ownEndpoint(ctx);
+        if (endpoint.kind === 'default') {
+          throw new ApiError(400, 'invalid_request', 'The default endpoint (your site) cannot be deleted');
+        }
+        await deleteEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+        ctx.body = { success: true, deleted: endpoint.endpoint_id };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/webhooks/:id/test',
+      summary: 'Send a test event',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      response: testSendResponse,
+      async handler(ctx) {
+        const endpoint = await ownEndpoint(ctx);
+        if (endpoint.status !== 'active') {
+          throw new ApiError(409, 'conflict', 'This endpoint is disabled; enable it first');
+        }
+        const published = await publishEvent(publisher, {
+          instance_id: endpoint.instance_id,
+          event: 'test_webhook',
+          data: { message: 'Test webhook from Rakubun', endpoint_id: endpoint.endpoint_id },
+          endpoint_ids: [endpoint.endpoint_id],
+          schedule: oneShotSchedule,
+        });
+        const delivery = await waitForDeliveryEnd(
+          deps.db,
+          `${published.event_id}:${endpoint.endpoint_id}`,
+          testSendWaitMs,
+        );
+        const [attempt] = await listAttempts(deps.db, {
+          instance_id: endpoint.instance_id,
+          endpoint_id: endpoint.endpoint_id,
+          event_id: published.event_id,
+          limit: 1,
+        });
+        ctx.body = {
+          success: true,
+          event_id: published.event_id,
+          delivered: delivery?.status === 'delivered',
+          delivery: delivery ? publicDelivery(delivery) : null,
+          attempt: attempt ?? null,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/webhooks/:id/attempts',
+      summary: 'Delivery attempts log',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      query: attemptsQuery,
+      response: attemptsResponse,
+      async handler(ctx, input) {
+        const endpoint = await ownEndpoint(ctx);
+        const query = input.query();
+        const attempts = await listAttempts(deps.db, {
+          instance_id: endpoint.instance_id,
+          endpoint_id: endpoint.endpoint_id,
+          event_id: query.event_id,
+          before: query.before ? new Date(query.before) : undefined,
+          limit: query.limit,
+        });
+        ctx.body = { success: true, attempts };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/webhooks/:id/replay',
+      summary: 'Replay events or dead letters (dry run lists them)',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      body: replayRequest,
+      response: replayResponse,
+      async handler(ctx, input) {
+        const endpoint = await ownEndpoint(ctx);
+        const request = input.body();
+        const dryRun = request.dry_run ?? false;
+        if (request.event_id) {
+          const event = await findEvent(deps.db, request.event_id);
+          if (!event || event.instance_id !== endpoint.instance_id) throw notFound('Event not found');
+          ctx.body = {
+            success: true,
+            ...(await replayEventToEndpoint(publisher, event, endpoint.endpoint_id, dryRun)),
+          };
+          return;
+        }
+        const report = await replay(
+          publisher,
+          replaySelection(
+            { since: request.since, until: request.until, event_types: request.event_types },
+            { instance_id: endpoint.instance_id, endpoint_id: endpoint.endpoint_id },
+          ),
+          dryRun,
+        );
+        ctx.body = { success: true, ...report };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/webhooks/:id/enable',
+      summary: 'Re-enable an endpoint, optionally replaying what it missed',
+      auth: 'plugin',
+      scope: 'webhooks:manage',
+      body: enableRequest,
+      response: enableResponse,
+      async handler(ctx, input) {
+        const endpoint = await ownEndpoint(ctx);
+        const request = input.body();
+        const { before, changed } = await enableEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+        // Missed: what was dead-lettered here since the endpoint started failing.
+        const failingSince = before?.failing_since ?? before?.disabled_at;
+        const missed =
+          changed && failingSince
+            ? await findReplayable(deps.db, {
+                instance_id: endpoint.instance_id,
+                endpoint_id: endpoint.endpoint_id,
+                dead_lettered_since: failingSince,
+              })
+            : [];
+        const missedSince = missed[0]?.created_at;
+        const replayed =
+          request.replay_missed && missed.length > 0
+            ? await replayDeliveries(publisher, missed, false)
+            : null;
+        const after = await findEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+        ctx.body = {
+          success: true,
+          changed,
+          endpoint: publicEndpoint(after ?? endpoint, callerInstance(ctx).site_url),
+          missed: {
+            count: missed.length,
+            failing_since: failingSince?.toISOString() ?? null,
+            event_ids: missed.map((delivery) => delivery.event_id),
+            // The same selection as a replay call, for a plugin that wants to look first.
+            replay_with: missedSince ? { since: missedSince.toISOString() } : null,
+          },
+          replay: replayed,
+        };
+      },
+    }),
+  ];
 }
