@@ -105,7 +105,6 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
       const doc = await findPurchase(deps.db, purchaseId);
       if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, 'PurchaseNotFound');
       const {
-        request_hash: _hash,
         checkout_url: _url,
         outcome: _outcome,
         status: _status,

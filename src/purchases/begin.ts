@@ -81,7 +81,6 @@ export async function beginPurchase(
     flow,
     created_at: now.toISOString(),
     pay_by: new Date(now.getTime() + payWindowMs).toISOString(),
-    request_hash: createHash('sha256').update(JSON.stringify(request)).digest('hex'),
     status: 'pending',
     updated_at: now,
   };

@@ -8,13 +8,18 @@ import { isDuplicateKeyError } from '../mongo/errors';
  * outcome, written only by the purchase's workflow (single writer, so plain `$set` is safe).
  */
 export interface PurchaseDoc extends PurchaseTerms {
-  request_hash: string;
   checkout_url?: string;
   payment_intent_client_secret_issued?: boolean;
   outcome?: PurchaseView;
   status: PurchaseView['status'];
   updated_at: Date;
 }
+
+/**
+ * Records written by earlier versions also hold `request_hash` (a hash of the request nothing read):
+ * reads leave it out, so that they answer as they did.
+ */
+const shown = { _id: 0, request_hash: 0 } as const;
 
 export function purchases(db: Db) {
   return db.collection<PurchaseDoc>(collectionNames.purchases);
@@ -32,7 +37,7 @@ export async function insertPurchase(db: Db, doc: PurchaseDoc): Promise<boolean>
 }
 
 export function findPurchase(db: Db, purchaseId: string) {
-  return purchases(db).findOne({ purchase_id: purchaseId }, { projection: { _id: 0 } });
+  return purchases(db).findOne({ purchase_id: purchaseId }, { projection: shown });
 }
 
 export function findPurchaseByStripeId(
@@ -40,7 +45,7 @@ export function findPurchaseByStripeId(
   field: 'stripe_checkout_session_id' | 'stripe_payment_intent_id',
   id: string,
 ) {
-  return purchases(db).findOne({ [field]: id }, { projection: { _id: 0 } });
+  return purchases(db).findOne({ [field]: id }, { projection: shown });
 }
 
 /** Records the Stripe object made for the purchase (the API does this once, before the workflow). */
@@ -81,9 +86,5 @@ export interface PurchaseFilter {
 export function listPurchases(db: Db, filter: PurchaseFilter, limit = 100) {
   const query: Record<string, string> = {};
   for (const [field, value] of Object.entries(filter)) if (value) query[field] = value;
-  return purchases(db)
-    .find(query, { projection: { _id: 0 } })
-    .sort({ created_at: -1 })
-    .limit(limit)
-    .toArray();
+  return purchases(db).find(query, { projection: shown }).sort({ created_at: -1 }).limit(limit).toArray();
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Db } from 'mongodb';
 import { collectionNames } from '../../mongo/collections';
@@ -6,6 +5,7 @@ import { isDuplicateKeyError } from '../../mongo/errors';
 import type { AppState } from '../context';
 import { errorBody, toApiError } from '../error-map';
 import { ApiError } from '../errors';
+import { receivedRequestHash } from '../idempotency';
 
 interface IdempotencyRecord {
   instance_id: string;
@@ -42,10 +42,7 @@ export function idempotency(db: Db): Middleware<AppState> {
     // Operators' keys live apart from every instance's: `#` is never in an instance id, so no
     // instance (not even one named "admin") can collide with them.
     const instanceId = ctx.state.instance?.instance_id ?? operatorKeyScope;
-    const requestHash = createHash('sha256')
-      .update(`${ctx.method} ${ctx.path}\n`)
-      .update(ctx.state.rawBody ?? Buffer.alloc(0))
-      .digest('hex');
+    const requestHash = receivedRequestHash(ctx);
     ctx.state.idempotencyKey = key;
 
     const now = new Date();

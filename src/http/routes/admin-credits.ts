@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { creditFields } from '../../ledger/credit-fields';
-import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
 import { findInstance } from '../../tenancy/instances';
 import { creditsUpdatedEvent } from '../../webhooks/credits-updated';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import { markReplayed } from '../idempotency';
+import { markReplayed, validatedRequestHash } from '../idempotency';
 import { type Route, route } from '../route';
 import { creditDeltaField, creditTypeField, emailField, userIdField } from '../schemas/common';
 
@@ -47,11 +46,7 @@ export function adminCreditRoutes(
         }
         if (!(await findInstance(deps.db, body.instance_id))) throw notFound('Instance not found');
         const key = ctx.state.idempotencyKey;
-        const request_hash = fingerprint({
-          route: 'credits/adjust',
-          ...body,
-          user_id: normaliseUserId(body.user_id),
-        });
+        const request_hash = validatedRequestHash('credits/adjust', body);
 
         const result = await deps.ledger.adjust({
           instance_id: body.instance_id,

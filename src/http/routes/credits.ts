@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { creditFields, creditFieldsSchema } from '../../ledger/credit-fields';
-import { fingerprint, normaliseUserId } from '../../ledger/ids';
 import type { Ledger } from '../../ledger/ledger';
 import { type AppDeps, callerInstance } from '../context';
-import { markReplayed } from '../idempotency';
+import { markReplayed, validatedRequestHash } from '../idempotency';
 import { type Route, route } from '../route';
 import { creditAmountField, creditTypeField, emailField, userIdField } from '../schemas/common';
 
@@ -77,11 +76,7 @@ export function creditRoutes(deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Le
         const instance_id = callerInstance(ctx).instance_id;
         const body = input.body();
         const key = ctx.state.idempotencyKey;
-        const request_hash = fingerprint({
-          route: 'deduct-credits',
-          ...body,
-          user_id: normaliseUserId(body.user_id),
-        });
+        const request_hash = validatedRequestHash('deduct-credits', body);
 
         const result = await deps.ledger.deduct({
           instance_id,

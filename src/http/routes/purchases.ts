@@ -282,11 +282,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
       auth: 'admin',
       query: adminPurchasesQuery,
       async handler(ctx, input) {
-        const docs = await listPurchases(deps.db, input.query());
-        ctx.body = {
-          success: true,
-          purchases: docs.map(({ request_hash: _hash, ...doc }) => doc),
-        };
+        ctx.body = { success: true, purchases: await listPurchases(deps.db, input.query()) };
       },
     }),
   ];
