@@ -4,8 +4,6 @@ import type { Ledger } from '../src/ledger/ledger';
 import type { GrantExpiryInput } from '../src/ledger/types';
 import type { CreditsUpdate } from '../src/webhooks/credits-updated';
 
-export type { CreditsUpdate };
-
 export function createLedgerActivities(deps: {
   ledger: Ledger;
   /** Tells the plugin (credits_updated); keyed by the ledger entry, so retries publish once. */

@@ -1,10 +1,10 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Config } from '../src/config';
 import { grantExpiryScheduler } from '../src/ledger/expiry-scheduler';
-import type { LedgerEntry } from '../src/ledger/types';
-import { collectionNames } from '../src/mongo/collections';
+import type { Ledger } from '../src/ledger/ledger';
+import type { WorkflowStarter } from '../src/temporal/starter';
 import { webhookDeliveries } from '../src/webhooks/deliveries';
+import { startStrandedBroadcasts } from '../src/webhooks/notify';
 import { endpointKey, entriesQueuedBefore } from '../src/webhooks/queue';
 import { requeueDelivery } from '../src/webhooks/replay';
 import { wakeEndpoint } from '../src/webhooks/wake';
@@ -14,12 +14,13 @@ import { wakeEndpoint } from '../src/webhooks/wake';
 
 export interface MaintenanceDeps {
   db: Db;
-  temporal: Client;
+  workflows: WorkflowStarter;
   config: Config;
+  ledger: Ledger;
 }
 
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
-  const publisher = { db: deps.db, client: deps.temporal, config: deps.config };
+  const publisher = { db: deps.db, workflows: deps.workflows, config: deps.config };
   return {
     /**
      * Webhooks whose drain never came: queue entries long overdue (a wake lost with a crashed
@@ -28,7 +29,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
      */
     async restartStrandedDeliveries(input: { older_than_ms: number }): Promise<number> {
       const before = new Date(Date.now() - input.older_than_ms);
-      const wake = { db: deps.db, client: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE };
+      const wake = { db: deps.db, workflows: deps.workflows };
       const overdue = new Map(
         (await entriesQueuedBefore(deps.db, before, 5_000)).map((e) => [endpointKey(e), e]),
       );
@@ -41,18 +42,15 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       for (const delivery of stranded) {
         if ((await requeueDelivery(publisher, delivery)) === 'started') restarted += 1;
       }
-      return restarted;
+      // Operator broadcasts stored while Temporal was unreachable (webhooks/notify.ts).
+      return restarted + (await startStrandedBroadcasts(publisher, before));
     },
 
     /** Expiring grants written recently: makes sure each has its timer workflow. */
     async ensureGrantExpiryTimers(input: { written_within_ms: number }): Promise<number> {
       const since = new Date(Date.now() - input.written_within_ms);
-      const grants = await deps.db
-        .collection<LedgerEntry>(collectionNames.ledgerEntries)
-        .find({ expires_at: { $exists: true }, delta: { $gt: 0 }, created_at: { $gte: since } })
-        .limit(10_000)
-        .toArray();
-      const schedule = grantExpiryScheduler(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE);
+      const grants = await deps.ledger.expiringGrantsSince(since, 10_000);
+      const schedule = grantExpiryScheduler(deps.workflows);
       for (const grant of grants) await schedule(grant);
       return grants.length;
     },

@@ -1,13 +1,14 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Db } from 'mongodb';
+import { creditsForRefund } from '../src/credits/rules';
 import type { Ledger } from '../src/ledger';
-import { collectionNames } from '../src/mongo/collections';
+import type { PaymentCheck, PurchaseTerms, PurchaseView } from '../src/purchases/model';
+import { checkCheckoutSession, checkPaymentIntent, intentIsOpen } from '../src/purchases/payment-check';
 import { findPurchase, saveOutcome } from '../src/purchases/store';
 import { StripeGatewayError } from '../src/stripe/errors';
 import type { StripeGateway } from '../src/stripe/gateway';
-import type { PaymentIntentSnapshot } from '../src/stripe/types';
-import type { PaymentCheck, PurchaseTerms, PurchaseView } from '../workflows/purchase/definitions';
-import type { CreditsUpdate } from './ledger';
+import type { CreditsUpdate } from '../src/webhooks/credits-updated';
+import { purchaseFailures } from '../workflows/purchase/contract';
 
 export interface PurchaseActivityDeps {
   db: Db;
@@ -29,7 +30,7 @@ async function stripeCall<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof StripeGatewayError && !error.retryable) {
-      throw ApplicationFailure.nonRetryable(error.message, 'StripeRejected');
+      throw ApplicationFailure.nonRetryable(error.message, purchaseFailures.stripeRejected);
     }
     throw error;
   }
@@ -39,40 +40,13 @@ function account(terms: PurchaseTerms) {
   return { instance_id: terms.instance_id, user_id: terms.user_id, user_email: terms.user_email };
 }
 
-/** Credits to take back for a refunded amount: proportional, rounded up, never more than granted. */
-export function creditsForRefund(
-  terms: Pick<PurchaseTerms, 'credits' | 'amount'>,
-  amountRefunded: number,
-): number {
-  if (amountRefunded >= terms.amount) return terms.credits;
-  return Math.min(terms.credits, Math.ceil((terms.credits * amountRefunded) / terms.amount));
-}
-
 export function createPurchaseActivities(deps: PurchaseActivityDeps) {
   const gateway = (): StripeGateway => {
-    if (!deps.stripe) throw ApplicationFailure.nonRetryable('Stripe is not configured', 'StripeRejected');
+    if (!deps.stripe) {
+      throw ApplicationFailure.nonRetryable('Stripe is not configured', purchaseFailures.stripeRejected);
+    }
     return deps.stripe;
   };
-  const currency = (terms: PurchaseTerms) => terms.currency.toLowerCase();
-
-  function checkIntent(terms: PurchaseTerms, intent: PaymentIntentSnapshot): PaymentCheck {
-    const ids = { payment_intent_id: intent.id, charge_id: intent.latestChargeId ?? undefined };
-    if (intent.status === 'succeeded') {
-      if (intent.amountReceived !== terms.amount || intent.currency !== currency(terms)) {
-        return {
-          outcome: 'mismatch',
-          ...ids,
-          detail: `paid ${intent.amountReceived} ${intent.currency}, package costs ${terms.amount} ${currency(terms)}`,
-        };
-      }
-      return { outcome: 'paid', ...ids };
-    }
-    if (intent.status === 'canceled') return { outcome: 'expired', ...ids };
-    if (intent.status === 'requires_payment_method' && intent.lastPaymentError) {
-      return { outcome: 'failed', ...ids, detail: intent.lastPaymentError.message ?? 'payment failed' };
-    }
-    return { outcome: 'pending', ...ids };
-  }
 
   /**
    * Whether a charge or dispute (its PaymentIntent, as Stripe says when read back) is this purchase's
@@ -103,7 +77,7 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
   return {
     async loadPurchaseTerms(purchaseId: string): Promise<PurchaseTerms> {
       const doc = await findPurchase(deps.db, purchaseId);
-      if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, 'PurchaseNotFound');
+      if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, purchaseFailures.notFound);
       const {
         checkout_url: _url,
         outcome: _outcome,
@@ -133,39 +107,15 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
           await stripeCall(() => stripe.expireCheckoutSession(session.id)).catch(() => undefined);
           session = await stripeCall(() => stripe.retrieveCheckoutSession(session.id));
         }
-        const ids = { payment_intent_id: session.paymentIntentId ?? undefined };
-        if (session.status === 'expired') return { outcome: 'expired', ...ids };
-        if (session.status === 'complete' && session.paymentStatus === 'paid') {
-          if (session.amountTotal !== terms.amount || session.currency !== currency(terms)) {
-            return {
-              outcome: 'mismatch',
-              ...ids,
-              detail: `paid ${session.amountTotal} ${session.currency}, package costs ${terms.amount} ${currency(terms)}`,
-            };
-          }
-          return { outcome: 'paid', ...ids, charge_id: session.paymentIntent?.latestChargeId ?? undefined };
-        }
-        if (session.status === 'complete' && session.paymentIntent) {
-          // Async methods (bank transfer, konbini): complete but unpaid until the money arrives.
-          const intent = session.paymentIntent;
-          if (['requires_payment_method', 'canceled'].includes(intent.status)) {
-            return {
-              outcome: 'failed',
-              ...ids,
-              detail: intent.lastPaymentError?.message ?? 'async payment failed',
-            };
-          }
-        }
-        return { outcome: 'pending', ...ids };
+        return checkCheckoutSession(terms, session);
       }
       if (input.payment_intent_id) {
         let intent = await stripeCall(() => stripe.retrievePaymentIntent(input.payment_intent_id!));
-        const open = !['succeeded', 'canceled', 'processing'].includes(intent.status);
-        if (input.close_if_open && open) {
+        if (input.close_if_open && intentIsOpen(intent)) {
           await stripeCall(() => stripe.cancelPaymentIntent(intent.id)).catch(() => undefined);
           intent = await stripeCall(() => stripe.retrievePaymentIntent(intent.id));
         }
-        return checkIntent(terms, intent);
+        return checkPaymentIntent(terms, intent);
       }
       // Nothing was ever created at Stripe for this purchase: there is nothing to pay.
       return { outcome: input.close_if_open ? 'expired' : 'pending' };
@@ -221,11 +171,7 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
         };
       }
       const target = creditsForRefund(terms, charge.amountRefunded);
-      const previous = await deps.db
-        .collection(collectionNames.ledgerEntries)
-        .find({ ref: terms.purchase_id, kind: 'refund' })
-        .toArray();
-      const already = previous.reduce((sum, entry) => sum - (entry.delta as number), 0);
+      const already = await deps.ledger.creditsRefunded(terms.purchase_id);
       const owed = target - already;
       if (owed <= 0)
         return { amount_refunded: charge.amountRefunded, credits_removed_total: already, delta: 0 };

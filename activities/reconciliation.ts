@@ -1,14 +1,13 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { purchases } from '../src/purchases/store';
 import { signalPurchase } from '../src/purchases/workflow-client';
 import type { StripeGateway } from '../src/stripe/gateway';
+import type { WorkflowStarter } from '../src/temporal/starter';
 
 export interface ReconciliationDeps {
   db: Db;
   stripe: StripeGateway | undefined;
-  temporal: Client;
-  taskQueue: string;
+  workflows: WorkflowStarter;
 }
 
 const settled = new Set(['fulfilled', 'refunded', 'disputed']);
@@ -42,7 +41,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     async recheckPurchases(input: { purchase_ids: string[] }): Promise<void> {
       const at = new Date().toISOString();
       for (const purchaseId of input.purchase_ids) {
-        await signalPurchase(deps.temporal, deps.taskQueue, purchaseId, {
+        await signalPurchase(deps.workflows, purchaseId, {
           event_id: `reconcile:${purchaseId}:${at}`,
           type: 'recheck',
         });

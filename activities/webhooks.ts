@@ -1,12 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSecretBox } from '../src/tenancy/secret-box';
+import { workflowStarter } from '../src/temporal/starter';
 import { type AttemptInput, type AttemptResult, attemptDelivery } from '../src/webhooks/attempt';
 import { type BroadcastBatchInput, publishBroadcastBatch } from '../src/webhooks/broadcast';
+import type { WebhookEventType } from '../src/webhooks/catalogue';
+import { type CreditsUpdate, creditsUpdatedEvent } from '../src/webhooks/credits-updated';
 import type { DeliveryStatus } from '../src/webhooks/deliveries';
 import { endDelivery } from '../src/webhooks/deliveries';
 import { drainEndpoint } from '../src/webhooks/drain/drain';
-import { IdempotencyKeyReusedError, type WebhookEventType } from '../src/webhooks/events';
+import { IdempotencyKeyReusedError } from '../src/webhooks/events';
 import {
   type PublishResult,
   publishEvent,
@@ -14,8 +16,8 @@ import {
   type WebhookPublisherDeps,
 } from '../src/webhooks/publish';
 import { ReceiverPacer } from '../src/webhooks/receiver-pacing';
-import type { EndpointDrainInput, EndpointDrainResult } from '../workflows/webhook-endpoint-contract';
-import type { ActivityDeps } from './index';
+import type { EndpointDrainInput, EndpointDrainResult } from '../workflows/webhook-endpoint/contract';
+import type { ActivityDeps } from './deps';
 
 export interface PublishWebhookEventInput {
   instance_id: string;
@@ -29,11 +31,31 @@ export interface PublishWebhookEventInput {
 }
 
 export function createWebhookActivities(deps: ActivityDeps) {
-  const { db, logger, config } = deps;
-  const secretBox = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY);
+  const { db, logger, config, secretBox } = deps;
   // One pacer per worker: it guards this worker's activity slots against slow receivers.
   const pacer = new ReceiverPacer(config.WEBHOOK_MAX_CONCURRENCY_PER_HOST);
-  const publisher = (): WebhookPublisherDeps => ({ db, client: Context.current().client, config });
+  // The activity's own client (the worker's connection): no second connection to Temporal.
+  const publisher = (): WebhookPublisherDeps => ({
+    db,
+    workflows: workflowStarter(Context.current().client, config),
+    config,
+  });
+  const publish = async (input: PublishWebhookEventInput): Promise<PublishResult> => {
+    const { workflowExecution, activityId } = Context.current().info;
+    const caller = workflowExecution
+      ? `${workflowExecution.workflowId}:${workflowExecution.runId}`
+      : 'standalone';
+    const key = input.idempotency_key ?? `activity:${caller}:${activityId}`;
+    try {
+      return await publishEvent(publisher(), { ...input, idempotency_key: key });
+    } catch (error) {
+      // Retrying cannot make an unknown instance exist or a reused key fit: fail the caller now.
+      if (error instanceof UnknownInstanceError || error instanceof IdempotencyKeyReusedError) {
+        throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+      }
+      throw error;
+    }
+  };
   const sending = {
     db,
     logger,
@@ -73,20 +95,20 @@ export function createWebhookActivities(deps: ActivityDeps) {
 
     /** For other workflows (purchases, grants): `credits_updated` and friends. */
     async publishWebhookEvent(input: PublishWebhookEventInput): Promise<PublishResult> {
-      const { workflowExecution, activityId } = Context.current().info;
-      const caller = workflowExecution
-        ? `${workflowExecution.workflowId}:${workflowExecution.runId}`
-        : 'standalone';
-      const key = input.idempotency_key ?? `activity:${caller}:${activityId}`;
-      try {
-        return await publishEvent(publisher(), { ...input, idempotency_key: key });
-      } catch (error) {
-        // Retrying cannot make an unknown instance exist or a reused key fit: fail the caller now.
-        if (error instanceof UnknownInstanceError || error instanceof IdempotencyKeyReusedError) {
-          throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
-        }
-        throw error;
+      return publish(input);
+    },
+
+    /** `credits_updated` for a ledger change (creditsUpdatedEvent): not sent when no email is known. */
+    async publishCreditsUpdated(update: CreditsUpdate): Promise<void> {
+      const event = creditsUpdatedEvent(update);
+      if (!event) {
+        logger.warn(
+          { instance_id: update.instance_id, user_id: update.user_id, ledger_seq: update.ledger_seq },
+          'credits_updated not sent: no email is known for this user',
+        );
+        return;
       }
+      await publish(event);
     },
 
     /** One page of a broadcast. */

@@ -9,12 +9,13 @@ import { type Db, MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ensureIndexes } from '../src/mongo/collections';
+import { assembleServices } from '../src/services';
 import { createWorker, installTemporalRuntime } from '../src/temporal/worker';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { registerInstance } from '../src/tenancy/instances';
 import { createSecretBox } from '../src/tenancy/secret-box';
 import { mapLimit } from '../src/webhooks/map-limit';
-import { publishEvent, type WebhookPublisherDeps } from '../src/webhooks/publish';
+import { publishEvent, type WebhookPublisherDeps, webhookPublisher } from '../src/webhooks/publish';
 import { freePort } from '../tools/stack/ports';
 import type { BarePost } from './bare-delivery-workflow';
 import { arrivalLatencies, percentile, startBenchStack } from './bench-stack';
@@ -342,11 +343,9 @@ async function main(): Promise<void> {
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const services = assembleServices({ config, logger, db, temporal: { connection, client } });
     const worker = await createWorker({
-      config,
-      logger,
-      db,
-      temporal: { connection, client },
+      services,
       connection: nativeConnection,
       workflowBundlePath,
     });
@@ -359,7 +358,7 @@ async function main(): Promise<void> {
       activities: barePostActivity(),
     });
     const bareRunning = bareWorker.run();
-    const publisher: WebhookPublisherDeps = { db, client, config };
+    const publisher: WebhookPublisherDeps = webhookPublisher(services);
 
     const arrivals = new Map<string, number>();
     // 101 sites in another process, each its own host:port (so the per-host cap applies per site):

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 import { createMongo } from '../src/mongo/client';
-import { createSecretBox } from '../src/tenancy/secret-box';
+import { assembleServices } from '../src/services';
 import { pingWorkflow } from '../workflows';
 import { stack, startTestApi, startTestWorker, testConfig, uniqueTaskQueue } from './helpers/env';
 
@@ -52,14 +52,15 @@ describe('local stack', () => {
   it('GET /health is 503 naming what is down', async () => {
     const { temporal } = await stack();
     const deadMongo = createMongo({ MONGODB_URL: 'mongodb://127.0.0.1:1', MONGODB_DATABASE: 'none' });
-    const app = createApp({
-      config: testConfig(),
-      logger: createLogger({ level: 'silent', name: 't' }),
-      db: deadMongo.db,
-      temporal,
-      secretBox: createSecretBox(undefined),
-      stripe: undefined,
-    });
+    const app = createApp(
+      assembleServices({
+        config: testConfig(),
+        logger: createLogger({ level: 'silent', name: 't' }),
+        db: deadMongo.db,
+        temporal,
+        stripe: undefined,
+      }),
+    );
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {

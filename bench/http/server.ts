@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
   const built = await buildApiApp(config, logger);
-  const { mongo, temporal } = built;
+  const { mongo } = built;
+  const { temporal } = built.services;
   const product = built.app.callback();
   const bare = bareApp({ db: mongo.db, temporal }).callback();
   const server = http.createServer((req, res) => (req.url?.startsWith('/bare/') ? bare : product)(req, res));
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     server.closeAllConnections();
     server.close(() => {
-      void Promise.all([temporal.connection.close(), mongo.client.close()]).then(() => process.exit(0));
+      void built.close().then(() => process.exit(0));
     });
   });
 }

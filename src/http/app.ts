@@ -1,6 +1,5 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import { ledgerFromConfig } from '../ledger/from-config';
 import { packageStore } from '../packages/store';
 import type { AppDeps, AppState } from './context';
 import { createGuards } from './guards';
@@ -33,7 +32,7 @@ import { webhookRoutes } from './routes/webhooks';
  * request answers it. Both the routers and the OpenAPI document are made from these.
  */
 export function appRoutes(deps: AppDeps): Route[][] {
-  const ledger = deps.ledger ?? ledgerFromConfig(deps);
+  const { ledger } = deps;
   const packages = packageStore(deps.db);
   let document: unknown;
   const groups: Route[][] = [

@@ -1,26 +1,11 @@
 import type { ParameterizedContext } from 'koa';
-import type { Db } from 'mongodb';
-import type { Config } from '../config';
-import type { Ledger } from '../ledger/ledger';
 import type { Logger } from '../logger';
-import type { StripeGateway } from '../stripe/gateway';
-import type { Temporal } from '../temporal/client';
+import type { Services } from '../services';
 import type { InstanceDoc } from '../tenancy/instances';
-import type { SecretBox } from '../tenancy/secret-box';
 import type { ClientInfo } from '../tenancy/user-agent';
 
-/** Everything the HTTP layer needs, built once per process and handed to the routes. */
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  db: Db;
-  temporal: Temporal;
-  secretBox: SecretBox;
-  /** Undefined without STRIPE_SECRET_KEY: purchases then answer 500 payment_not_configured. */
-  stripe: StripeGateway | undefined;
-  /** Built from the config when not given (tests hand in their own). */
-  ledger?: Ledger;
-}
+/** Everything the HTTP layer needs: the process's services (src/services.ts), built once. */
+export type AppDeps = Services;
 
 export interface AppState {
   requestId: string;

@@ -1,11 +1,7 @@
-import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { grantExpiryWorkflowId, grantExpiryWorkflowType } from '../../workflows/grant-expiry/contract';
+import type { WorkflowStarter } from '../temporal/starter';
 import type { GrantExpiryInput, LedgerEntry } from './types';
-
-/** One expiry workflow per grant: the id comes from the grant, so duplicates collapse into one. */
-export function grantExpiryWorkflowId(grantTransactionId: string): string {
-  return `grant-expiry:${grantTransactionId}`;
-}
 
 export function grantExpiryInput(grant: LedgerEntry): GrantExpiryInput {
   if (!grant.expires_at) throw new Error(`Grant ${grant.transaction_id} does not expire`);
@@ -25,12 +21,11 @@ export function grantExpiryInput(grant: LedgerEntry): GrantExpiryInput {
  * The ledger's `onExpiringGrant`: starts the timer workflow for a grant, or finds it already there.
  * A replayed grant calls it again, so a start lost to a crash is made good by the caller's retry.
  */
-export function grantExpiryScheduler(client: Client, taskQueue: string) {
+export function grantExpiryScheduler(workflows: WorkflowStarter) {
   return async (grant: LedgerEntry): Promise<void> => {
     try {
-      await client.workflow.start('grantExpiryWorkflow', {
+      await workflows.start(grantExpiryWorkflowType, {
         workflowId: grantExpiryWorkflowId(grant.transaction_id),
-        taskQueue,
         args: [grantExpiryInput(grant)],
         // Also after the run has finished: an old grant replayed later must not expire twice
         // (the ledger key would refuse it anyway; this spares the pointless run).

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Temporal } from '../temporal/client';
+import type { WorkflowStarter } from '../temporal/starter';
 import { grantExpiryScheduler } from './expiry-scheduler';
 import { createLedger, type Ledger } from './ledger';
 
@@ -10,7 +10,8 @@ export function ledgerFromConfig(deps: {
   config: Config;
   db: Db;
   logger: Logger;
-  temporal?: Temporal;
+  /** Without it the ledger cannot make expiring grants (tests of the ledger alone). */
+  workflows?: WorkflowStarter;
 }): Ledger {
   const { config } = deps;
   return createLedger({
@@ -20,9 +21,7 @@ export function ledgerFromConfig(deps: {
     ...(config.WELCOME_CREDITS_EXPIRE_DAYS
       ? { welcomeExpiresInDays: config.WELCOME_CREDITS_EXPIRE_DAYS }
       : {}),
-    ...(deps.temporal
-      ? { onExpiringGrant: grantExpiryScheduler(deps.temporal.client, config.TEMPORAL_TASK_QUEUE) }
-      : {}),
+    ...(deps.workflows ? { onExpiringGrant: grantExpiryScheduler(deps.workflows) } : {}),
     logger: deps.logger,
   });
 }

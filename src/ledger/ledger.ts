@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { welcomeGrants } from '../credits/rules';
 import type { Logger } from '../logger';
 import { createAccountQueue } from './account-queue';
 import { markWelcomeDone, openAccount } from './accounts';
@@ -87,7 +88,7 @@ export function createLedger(options: LedgerOptions) {
   const queue = options.localQueue === false ? undefined : createAccountQueue();
   const recentHeads = new Map<string, AccountHead>();
   const seen = seenAccounts();
-  const welcome = Object.entries(options.welcomeCredits ?? {}).filter(([, amount]) => amount > 0);
+  const welcome = welcomeGrants(options.welcomeCredits);
   const appendOptions = {
     maxAttempts: options.maxAttempts ?? 100,
     now,
@@ -336,6 +337,22 @@ export function createLedger(options: LedgerOptions) {
           hashed: {},
         },
       );
+    },
+
+    /** Credits refunds have taken back from the purchase `ref` so far (the ledger's own record). */
+    async creditsRefunded(ref: string): Promise<number> {
+      const refunds = await store.entries
+        .find({ ref, kind: 'refund' }, { projection: { delta: 1 } })
+        .toArray();
+      return refunds.reduce((sum, entry) => sum - entry.delta, 0);
+    },
+
+    /** Expiring grants written since `since` (the maintenance sweep checks each has its timer). */
+    async expiringGrantsSince(since: Date, limit: number): Promise<LedgerEntry[]> {
+      return store.entries
+        .find({ expires_at: { $exists: true }, delta: { $gt: 0 }, created_at: { $gte: since } })
+        .limit(limit)
+        .toArray();
     },
 
     /** An account's entries in order, read by primary key from `fromSeq` (audits, tests). */

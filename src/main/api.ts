@@ -9,7 +9,7 @@ import { onShutdownSignal } from './shutdown';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
-  const { app, mongo, temporal } = await buildApiApp(config, logger);
+  const { app, mongo, close } = await buildApiApp(config, logger);
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   logger.info(
@@ -29,8 +29,7 @@ async function main(): Promise<void> {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     await closed;
-    await temporal.connection.close();
-    await mongo.client.close();
+    await close();
     logger.info('API stopped');
   });
 }

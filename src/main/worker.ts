@@ -1,9 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
-import { createMongo } from '../mongo/client';
-import { ensureIndexes } from '../mongo/collections';
-import { createTemporal } from '../temporal/client';
+import { openServices } from '../services';
 import { ensureMaintenanceSchedule, ensureReconciliationSchedule } from '../temporal/schedules';
 import { createWorker, installTemporalRuntime } from '../temporal/worker';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
@@ -24,26 +22,16 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   installTemporalRuntime(logger); // also makes SIGINT/SIGTERM shut the worker down gracefully
-  const mongo = createMongo(config);
-  await ensureIndexes(mongo.db);
+  // Temporal is lazy in the services: activities that start workflows connect when they need to.
+  const { services, close } = await openServices(config, logger);
   const workflowBundlePath = await ensureWorkflowBundle((line) => logger.info(line));
-
   const connection = await connectWithRetry(config.TEMPORAL_ADDRESS, (attempt) =>
     logger.warn({ address: config.TEMPORAL_ADDRESS, attempt }, 'Temporal not reachable yet; retrying'),
   );
-  const temporal = createTemporal(config); // lazy: connects only when an activity starts a workflow
-  const worker = await createWorker({
-    config,
-    logger,
-    db: mongo.db,
-    connection,
-    workflowBundlePath,
-    temporal,
-  });
-  await ensureMaintenanceSchedule(temporal.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+  const worker = await createWorker({ services, connection, workflowBundlePath });
+  await ensureMaintenanceSchedule(services.workflows, logger);
   if (config.STRIPE_SECRET_KEY) {
-    await ensureReconciliationSchedule(temporal.client, {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    await ensureReconciliationSchedule(services.workflows, {
       everySeconds: config.RECONCILE_INTERVAL_SECONDS,
       logger,
     });
@@ -54,8 +42,7 @@ async function main(): Promise<void> {
   );
   await worker.run(); // resolves after a shutdown signal, once in-flight activities are done
   await connection.close();
-  await temporal.connection.close();
-  await mongo.client.close();
+  await close();
   logger.info('worker stopped');
 }
 

@@ -12,7 +12,6 @@ export const collectionNames = {
   providerSettings: 'provider_settings',
   idempotencyKeys: 'idempotency_keys',
   purchases: 'purchases',
-  stripeEvents: 'stripe_events',
   ledgerEntries: 'ledger_entries',
   ledgerAccounts: 'ledger_accounts',
   packages: 'packages',
@@ -26,6 +25,7 @@ export const collectionNames = {
   webhookSupersedeMarks: 'webhook_supersede_marks',
   webhookQueue: 'webhook_queue',
   webhookWakes: 'webhook_wakes',
+  webhookBroadcasts: 'webhook_broadcasts',
   operatorNotifications: 'operator_notifications',
 } as const;
 
@@ -74,6 +74,8 @@ const indexes: Record<string, IndexDescription[]> = {
   // What is still to be sent, by endpoint and next try (MongoDB answers a drain's poll from this
   // index; the local server scans, which is cheap because only what is on its way stays here).
   [collectionNames.webhookQueue]: [{ key: { endpoint_key: 1, due_at: 1 }, name: 'endpoint_due' }],
+  // A broadcast is stored before its workflow starts; the sweep starts those whose start was lost.
+  [collectionNames.webhookBroadcasts]: [{ key: { started: 1, requested_at: 1 }, name: 'started_requested' }],
   [collectionNames.webhookAttempts]: [
     { key: { instance_id: 1, endpoint_id: 1, started_at: 1 }, name: 'endpoint_started' },
   ],

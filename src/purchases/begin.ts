@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import type { PurchaseFlow } from '../../workflows/purchase/definitions';
 import type { Config } from '../config';
+import { creditsForPackage } from '../credits/rules';
 import { packageStore } from '../packages/store';
 import type { StripeGateway } from '../stripe/gateway';
+import type { WorkflowStarter } from '../temporal/starter';
 import type { InstanceDoc } from '../tenancy/instances';
 import {
   AmountMismatchError,
@@ -12,6 +12,7 @@ import {
   PackageNotFoundError,
   PaymentNotConfiguredError,
 } from './errors';
+import type { PurchaseFlow } from './model';
 import { checkoutCancelUrl, checkoutSuccessUrl } from './redirects';
 import { attachStripeObject, findPurchase, insertPurchase, type PurchaseDoc } from './store';
 import { startPurchaseWorkflow } from './workflow-client';
@@ -30,7 +31,7 @@ export interface PurchaseRequest {
 export interface BeginDeps {
   config: Config;
   db: Db;
-  temporal: Client;
+  workflows: WorkflowStarter;
   stripe: StripeGateway | undefined;
 }
 
@@ -75,7 +76,7 @@ export async function beginPurchase(
     user_email: request.user_email,
     package_id: pack.id,
     credit_type: pack.credit_type,
-    credits: pack.credits + pack.bonus_credits,
+    credits: creditsForPackage(pack),
     amount: pack.price.amount,
     currency: pack.price.currency.toUpperCase(),
     flow,
@@ -131,6 +132,6 @@ export async function beginPurchase(
     result = { payment_intent_id: intent.id, client_secret: intent.clientSecret };
   }
 
-  await startPurchaseWorkflow(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, { purchase_id: purchaseId });
+  await startPurchaseWorkflow(deps.workflows, { purchase_id: purchaseId });
   return { purchase_id: purchaseId, ...result, amount: stored.amount, currency: stored.currency };
 }

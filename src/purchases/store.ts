@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
-import type { PurchaseTerms, PurchaseView } from '../../workflows/purchase/definitions';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
+import type { PurchaseTerms, PurchaseView } from './model';
 
 /**
  * A purchase as stored: the terms, written once by the API when the buyer starts paying, and the

@@ -1,6 +1,6 @@
-import type { Client } from '@temporalio/client';
-import type { PurchaseView } from '../../workflows/purchase/definitions';
 import { creditFields } from '../ledger/credit-fields';
+import type { WorkflowStarter } from '../temporal/starter';
+import type { PurchaseView } from './model';
 import type { PurchaseDoc } from './store';
 import { queryPurchase, signalPurchase } from './workflow-client';
 
@@ -23,8 +23,7 @@ export interface FulfilledAnswer {
 }
 
 export interface VerifyDeps {
-  temporal: Client;
-  taskQueue: string;
+  workflows: WorkflowStarter;
   /** How long to wait for the workflow's answer before saying "processing". */
   waitMs: number;
   pollMs?: number;
@@ -71,7 +70,7 @@ export async function verifyPurchase(
   const recorded = doc.outcome && fulfilled(doc.outcome);
   if (recorded) return recorded;
 
-  await signalPurchase(deps.temporal, deps.taskQueue, doc.purchase_id, {
+  await signalPurchase(deps.workflows, doc.purchase_id, {
     event_id: checkId,
     type: 'recheck',
     checkout_session_id: doc.stripe_checkout_session_id ?? null,
@@ -80,7 +79,7 @@ export async function verifyPurchase(
   const deadline = Date.now() + deps.waitMs;
   let last: PurchaseView | undefined;
   for (;;) {
-    last = (await queryPurchase(deps.temporal, doc.purchase_id)) ?? last;
+    last = (await queryPurchase(deps.workflows, doc.purchase_id)) ?? last;
     const outcome = last && decide(last, checkId);
     if (outcome) return outcome;
     if (Date.now() >= deadline) break;

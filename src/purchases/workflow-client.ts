@@ -1,21 +1,19 @@
-import type { Client } from '@temporalio/client';
 import {
-  type PurchaseView,
   type PurchaseWorkflowInput,
-  purchaseViewQuery,
+  purchaseViewQueryName,
   purchaseWorkflowId,
+  purchaseWorkflowType,
   type StripeEventSignal,
-  stripeEventSignal,
-} from '../../workflows/purchase/definitions';
+  stripeEventSignalName,
+} from '../../workflows/purchase/contract';
+import type { WorkflowStarter } from '../temporal/starter';
+import type { PurchaseView } from './model';
 
 // How the API (and reconciliation) talk to purchase workflows. The workflow id comes from the
 // purchase, so every start and every event for one purchase meets the same run.
 
-const workflowType = 'purchaseWorkflow';
-
-export async function startPurchaseWorkflow(client: Client, taskQueue: string, input: PurchaseWorkflowInput) {
-  await client.workflow.start(workflowType, {
-    taskQueue,
+export async function startPurchaseWorkflow(workflows: WorkflowStarter, input: PurchaseWorkflowInput) {
+  await workflows.start(purchaseWorkflowType, {
     workflowId: purchaseWorkflowId(input.purchase_id),
     args: [input],
     // A retried API request finds the run already there: that is success, not an error.
@@ -25,24 +23,25 @@ export async function startPurchaseWorkflow(client: Client, taskQueue: string, i
 
 /** Delivers an event, starting the workflow if it is not running (e.g. the API crashed before). */
 export async function signalPurchase(
-  client: Client,
-  taskQueue: string,
+  workflows: WorkflowStarter,
   purchaseId: string,
   event: StripeEventSignal,
 ) {
-  await client.workflow.signalWithStart(workflowType, {
-    taskQueue,
+  await workflows.signalWithStart(purchaseWorkflowType, {
     workflowId: purchaseWorkflowId(purchaseId),
     args: [{ purchase_id: purchaseId } satisfies PurchaseWorkflowInput],
-    signal: stripeEventSignal,
+    signal: stripeEventSignalName,
     signalArgs: [event],
   });
 }
 
 /** The live state of a purchase, or undefined if its workflow cannot be asked. */
-export async function queryPurchase(client: Client, purchaseId: string): Promise<PurchaseView | undefined> {
+export async function queryPurchase(
+  workflows: Pick<WorkflowStarter, 'handle'>,
+  purchaseId: string,
+): Promise<PurchaseView | undefined> {
   try {
-    return await client.workflow.getHandle(purchaseWorkflowId(purchaseId)).query(purchaseViewQuery);
+    return await workflows.handle(purchaseWorkflowId(purchaseId)).query<PurchaseView>(purchaseViewQueryName);
   } catch {
     return undefined;
   }

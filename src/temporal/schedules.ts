@@ -1,39 +1,25 @@
-import {
-  type Client,
-  ScheduleAlreadyRunning,
-  type ScheduleOptions,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
+import { ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
+import { maintenanceWorkflowType } from '../../workflows/maintenance/contract';
+import { reconciliationWorkflowType } from '../../workflows/reconciliation/contract';
 import type { Logger } from '../logger';
+import type { WorkflowStarter } from './starter';
 
 export const reconciliationScheduleId = 'stripe-reconciliation';
 export const maintenanceScheduleId = 'maintenance-sweep';
 
 /** Every 5 minutes: restarts webhook deliveries and grant-expiry timers whose start was lost. */
-export async function ensureMaintenanceSchedule(
-  client: Client,
-  options: { taskQueue: string; logger: Logger },
-) {
-  await createOnce(client, options.logger, {
+export async function ensureMaintenanceSchedule(workflows: WorkflowStarter, logger: Logger) {
+  await createOnce(workflows, logger, {
     scheduleId: maintenanceScheduleId,
     spec: { intervals: [{ every: '5 minutes' }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'maintenanceSweepWorkflow',
-      taskQueue: options.taskQueue,
+      workflowType: maintenanceWorkflowType,
+      taskQueue: workflows.taskQueue,
       args: [],
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   });
-}
-
-async function createOnce(client: Client, logger: Logger, options: ScheduleOptions): Promise<void> {
-  try {
-    await client.schedule.create(options);
-    logger.info({ schedule_id: options.scheduleId }, 'schedule created');
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
 }
 
 /**
@@ -41,18 +27,31 @@ async function createOnce(client: Client, logger: Logger, options: ScheduleOptio
  * A missed webhook is fulfilled within one period.
  */
 export async function ensureReconciliationSchedule(
-  client: Client,
-  options: { taskQueue: string; everySeconds: number; logger: Logger },
+  workflows: WorkflowStarter,
+  options: { everySeconds: number; logger: Logger },
 ): Promise<void> {
-  await createOnce(client, options.logger, {
+  await createOnce(workflows, options.logger, {
     scheduleId: reconciliationScheduleId,
     spec: { intervals: [{ every: `${options.everySeconds} seconds` }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'reconcilePaymentsWorkflow',
-      taskQueue: options.taskQueue,
+      workflowType: reconciliationWorkflowType,
+      taskQueue: workflows.taskQueue,
       args: [{}],
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   });
+}
+
+async function createOnce(
+  workflows: WorkflowStarter,
+  logger: Logger,
+  options: ScheduleOptions,
+): Promise<void> {
+  try {
+    await workflows.client.schedule.create(options);
+    logger.info({ schedule_id: options.scheduleId }, 'schedule created');
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
 }

@@ -1,9 +1,7 @@
 import { DefaultLogger, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { Db } from 'mongodb';
 import { createActivities } from '../../activities';
-import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Temporal } from './client';
+import type { Services } from '../services';
 
 let runtimeInstalled = false;
 
@@ -20,34 +18,23 @@ export function installTemporalRuntime(logger: Logger): void {
 }
 
 export interface WorkerOptions {
-  config: Config;
-  logger: Logger;
-  db: Db;
+  /** The process's services (src/services.ts); the worker polls their configured task queue. */
+  services: Services;
   connection: NativeConnection;
   workflowBundlePath: string;
-  /** Overrides the configured queue (tests give each suite its own). */
-  taskQueue?: string;
-  /** A client for activities that start workflows (see ActivityDeps). */
-  temporal: Temporal;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
-  const { config, logger, db, connection } = options;
+  const { services, connection } = options;
   // The SDK cancels running activities only once the shutdown grace time is over; a webhook drain
   // waiting for work would hold every shutdown that long. This tells it at once.
   const stopping = new AbortController();
   const worker = await Worker.create({
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    namespace: services.config.TEMPORAL_NAMESPACE,
+    taskQueue: services.workflows.taskQueue,
     workflowBundle: { codePath: options.workflowBundlePath },
-    activities: createActivities({
-      config,
-      db,
-      logger,
-      temporal: options.temporal,
-      stopping: stopping.signal,
-    }),
+    activities: createActivities({ ...services, stopping: stopping.signal }),
     // Activities that are running when SIGTERM arrives get this long to finish.
     shutdownGraceTime: '20 seconds',
     // Webhook drains hold a slot while their endpoint is busy (and briefly after): they wait on HTTP

@@ -1,5 +1,4 @@
 import type { Db } from 'mongodb';
-import type { InstanceDoc } from './instances';
 
 // Plugin authentication reads the caller's instance on every request. This keeps each instance for
 // at most a second per API process (per database handle), so a busy site costs one read a second,
@@ -12,7 +11,7 @@ const maxEntries = 10_000;
 
 interface Entry {
   at: number;
-  doc: Promise<InstanceDoc | null>;
+  doc: Promise<unknown>;
 }
 
 const caches = new WeakMap<Db, Map<string, Entry>>();
@@ -27,15 +26,16 @@ function cacheOf(db: Db): Map<string, Entry> {
 }
 
 /** The instance as read at most a second ago; concurrent misses share one read. */
-export function cachedInstance(
+export function cachedInstance<Doc>(
   db: Db,
   instanceId: string,
-  read: (db: Db, instanceId: string) => Promise<InstanceDoc | null>,
+  read: (db: Db, instanceId: string) => Promise<Doc | null>,
   now = Date.now(),
-): Promise<InstanceDoc | null> {
+): Promise<Doc | null> {
   const cache = cacheOf(db);
   const hit = cache.get(instanceId);
-  if (hit && now - hit.at < instanceCacheTtlMs) return hit.doc;
+  // One reader per database handle (tenancy/instances.ts), so what is cached is always a Doc.
+  if (hit && now - hit.at < instanceCacheTtlMs) return hit.doc as Promise<Doc | null>;
   if (cache.size >= maxEntries) cache.clear(); // bounded: unknown ids are cached (briefly) too
   const doc = read(db, instanceId);
   const entry = { at: now, doc };

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
-import type { WebhookEventType } from './events';
+import type { WebhookEventType } from './catalogue';
 
 // Every HTTP attempt, as something a plugin author can be shown: when, where, what came back, how long
 // it took, why it failed.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast';
-import type { Logger } from '../logger';
+import { broadcastWorkflowId, broadcastWorkflowType } from '../../workflows/webhook-broadcast/contract';
 import { instances } from '../tenancy/instances';
+import type { BroadcastEvent } from './catalogue';
 import { mapLimit } from './map-limit';
 import { publishEvent, UnknownInstanceError, type WebhookPublisherDeps } from './publish';
 
@@ -10,8 +10,6 @@ import { publishEvent, UnknownInstanceError, type WebhookPublisherDeps } from '.
 // instance of the page (their deliveries are workflows of their own, started by the activity, not
 // children), and the broadcast continues-as-new every few batches, so 10,000 instances never make one
 // giant history.
-
-export type BroadcastEvent = 'config_updated' | 'package_updated' | 'plugin_disabled' | 'plugin_enabled';
 
 export interface BroadcastRequest {
   event: BroadcastEvent;
@@ -88,18 +86,20 @@ export interface BroadcastStarted {
   workflow_id: string;
 }
 
-/** Starts a broadcast and returns at once; progress is in Temporal UI under the workflow id. */
+/**
+ * Starts a broadcast and returns at once; progress is in Temporal UI under the workflow id. Operator
+ * broadcasts go through notify() (notify.ts), which stores the request first and passes its id.
+ */
 export async function startBroadcast(
   deps: WebhookPublisherDeps,
   request: BroadcastRequest & { batch_size?: number; batches_per_run?: number },
+  broadcastId = `bc_${randomUUID()}`,
 ): Promise<BroadcastStarted> {
   if (request.instance_ids && request.instance_ids.length > maxBroadcastList) {
     throw new RangeError(`at most ${maxBroadcastList} instances in a chosen list`);
   }
-  const broadcastId = `bc_${randomUUID()}`;
-  const workflowId = `webhook-broadcast:${broadcastId}`;
-  await deps.client.workflow.start<typeof webhookBroadcastWorkflow>('webhookBroadcastWorkflow', {
-    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+  const workflowId = broadcastWorkflowId(broadcastId);
+  await deps.workflows.start(broadcastWorkflowType, {
     workflowId,
     args: [
       {
@@ -115,46 +115,14 @@ export async function startBroadcast(
   return { broadcast_id: broadcastId, workflow_id: workflowId };
 }
 
-/** `config_updated` to every active instance (or a chosen list). Plugins re-read the config they use. */
-export function notifyConfigUpdated(
-  deps: WebhookPublisherDeps,
+/** `config_updated`: never the value (config can hold credentials; plugins fetch it authenticated). */
+export function configUpdatedNews(
   change: { key: string; updated_at: Date },
   instanceIds?: string[],
-) {
-  return startBroadcast(deps, {
+): BroadcastRequest {
+  return {
     event: 'config_updated',
-    // Not the value: config can hold credentials, and plugins fetch it authenticated anyway.
     data: { key: change.key, updated_at: change.updated_at.toISOString() },
-    instance_ids: instanceIds,
-  });
-}
-
-/**
- * `config_updated` for the admin config routes, best effort: the change is saved whatever happens
- * to the news of it, so a failure to start the broadcast is logged and answered as `null`.
- */
-export async function announceConfigUpdated(
-  deps: WebhookPublisherDeps,
-  log: Pick<Logger, 'error'>,
-  change: { key: string; updated_at: Date },
-  instanceIds?: string[],
-): Promise<{ broadcast_id: string; workflow_id: string } | null> {
-  try {
-    return await notifyConfigUpdated(deps, change, instanceIds);
-  } catch (error) {
-    log.error(
-      { err: error, key: change.key, instance_ids: instanceIds ?? null },
-      'could not start the config_updated broadcast',
-    );
-    return null;
-  }
-}
-
-/** `package_updated` for the packages admin routes: `data` should carry at least `package_id`. */
-export function notifyPackageUpdated(
-  deps: WebhookPublisherDeps,
-  data: { package_id: string } & Record<string, unknown>,
-  instanceIds?: string[],
-) {
-  return startBroadcast(deps, { event: 'package_updated', data, instance_ids: instanceIds });
+    ...(instanceIds ? { instance_ids: instanceIds } : {}),
+  };
 }

@@ -1,7 +1,8 @@
 import type { Db, Filter } from 'mongodb';
 import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
-import { supersedeOrder, type WebhookEventDoc, type WebhookEventType } from './events';
+import { supersedeOrder, type WebhookEventType } from './catalogue';
+import type { WebhookEventDoc } from './events';
 
 // One delivery per (event, endpoint): the record operators read. The publisher creates it; from then
 // on only the drain of its endpoint writes to it (there are no transactions, so one writer per record
@@ -60,11 +61,6 @@ export function webhookDeliveries(db: Db) {
 
 export function deliveryId(eventId: string, endpointId: string): string {
   return `${eventId}:${endpointId}`;
-}
-
-/** Same (event, endpoint), same workflow id: a second start collapses onto the first. */
-export function deliveryWorkflowId(eventId: string, endpointId: string): string {
-  return `webhook-delivery:${deliveryId(eventId, endpointId)}`;
 }
 
 /** The record of a new delivery of `event` to an endpoint. */

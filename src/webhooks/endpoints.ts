@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
-import type { WebhookEventType } from './events';
+import type { WebhookEventType } from './catalogue';
 
 // Where an instance's webhooks go. Every instance has the implicit `default` endpoint on its site (the
 // URL the existing plugin listens on); its record exists only once it has state to keep (failing,

@@ -2,19 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
-
-/** The events plugins receive (api-contract.md, "Webhooks to plugins"). */
-export const webhookEventTypes = [
-  'credits_updated',
-  'config_updated',
-  'package_updated',
-  'plugin_disabled',
-  'plugin_enabled',
-  // The plugin's handler knows this name only (any other is answered 400).
-  'test_webhook',
-] as const;
-
-export type WebhookEventType = (typeof webhookEventTypes)[number];
+import type { WebhookEventType } from './catalogue';
 
 export interface WebhookEventDoc {
   event_id: string;
@@ -108,17 +96,4 @@ export async function storeEvent(
 
 export function findEvent(db: Db, eventId: string): Promise<WebhookEventDoc | null> {
   return webhookEvents(db).findOne({ _id: eventId }, { projection: { _id: 0 } });
-}
-
-/**
- * Which events make older ones redundant: a `credits_updated` carries the user's whole balance and its
- * `ledger_seq`, so for one (endpoint, user) only the highest sequence needs to arrive.
- */
-export function supersedeOrder(event: Pick<WebhookEventDoc, 'event_type' | 'data'>) {
-  if (event.event_type !== 'credits_updated') return undefined;
-  const { user_id: userId, ledger_seq: ledgerSeq } = event.data;
-  if ((typeof userId !== 'string' && typeof userId !== 'number') || typeof ledgerSeq !== 'number') {
-    return undefined;
-  }
-  return { key: `credits:${userId}`, rank: ledgerSeq };
 }

@@ -1,8 +1,8 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { endpointWorkflowId } from '../../workflows/webhook-endpoint-contract';
-import type { Config } from '../config';
+import { endpointWorkflowId } from '../../workflows/webhook-endpoint/contract';
+import type { WorkflowStarter } from '../temporal/starter';
 import { findInstanceCached } from '../tenancy/instances';
+import type { WebhookEventType } from './catalogue';
 import {
   type DeliveryStatus,
   ensureDelivery,
@@ -13,7 +13,7 @@ import {
 } from './deliveries';
 import { localDrains } from './drain/local-drains';
 import { endpointAccepts, listEndpointsCached, type WebhookEndpointDoc } from './endpoints';
-import { newEventDoc, storeEvent, type WebhookEventDoc, type WebhookEventType } from './events';
+import { newEventDoc, storeEvent, type WebhookEventDoc } from './events';
 import { endpointKey, enqueue, type QueueEntryDoc } from './queue';
 import { deliverySchedule, type RetrySchedule, type ScheduleConfig } from './retry-schedule';
 import { wakeEndpoint } from './wake';
@@ -26,18 +26,16 @@ import { wakeEndpoint } from './wake';
 
 export interface WebhookPublisherDeps {
   db: Db;
-  /** A Temporal client: the API's, or an activity's `Context.current().client`. */
-  client: Client;
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'> & ScheduleConfig;
+  /** The API's starter, or one on an activity's `Context.current().client`. */
+  workflows: WorkflowStarter;
+  config: ScheduleConfig;
 }
 
-/** The publisher of a process that has a Temporal client (the API's `AppDeps` fit as they are). */
-export function webhookPublisher(deps: {
-  db: Db;
-  temporal: { client: Client };
-  config: WebhookPublisherDeps['config'];
-}): WebhookPublisherDeps {
-  return { db: deps.db, client: deps.temporal.client, config: deps.config };
+/** The publisher of a process's services (the API's `AppDeps` fit as they are). */
+export function webhookPublisher(
+  deps: Pick<WebhookPublisherDeps, 'db' | 'workflows' | 'config'>,
+): WebhookPublisherDeps {
+  return { db: deps.db, workflows: deps.workflows, config: deps.config };
 }
 
 export interface PublishInput {
@@ -221,5 +219,5 @@ function newEntry(
  */
 async function handOver(deps: WebhookPublisherDeps, entry: QueueEntryDoc, fresh: boolean): Promise<void> {
   if (fresh && localDrains(deps.db).offer(entry)) return;
-  await wakeEndpoint({ db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE }, entry);
+  await wakeEndpoint(deps, entry);
 }

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
-import type { RetrySchedule } from '../../workflows/webhook-backoff';
 import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
+import type { RetrySchedule } from './backoff';
 
 // The deliveries still to be sent, one entry per delivery, each carrying what its sender needs (the
 // exact body, the schedule, where it is in its retries) so that sending reads nothing else. A

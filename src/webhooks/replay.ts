@@ -1,8 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
+import { deliveryWorkflowId } from '../../workflows/webhook-delivery/contract';
+import type { WebhookEventType } from './catalogue';
 import {
   type DeliveryStatus,
-  deliveryWorkflowId,
   ensureDelivery,
   findDeliveries,
   findDelivery,
@@ -10,7 +11,7 @@ import {
   type WebhookDeliveryDoc,
   webhookDeliveries,
 } from './deliveries';
-import { findEvent, type WebhookEventDoc, type WebhookEventType } from './events';
+import { findEvent, type WebhookEventDoc } from './events';
 import { mapLimit } from './map-limit';
 import { queueDelivery, type WebhookPublisherDeps } from './publish';
 import { findEntry } from './queue';
@@ -121,9 +122,8 @@ export async function requeueDelivery(
   delivery: WebhookDeliveryDoc,
   schedule = deliverySchedule(deps.config),
 ): Promise<'started' | 'already_pending'> {
-  const wake = { db: deps.db, client: deps.client, taskQueue: deps.config.TEMPORAL_TASK_QUEUE };
   if (await findEntry(deps.db, delivery.delivery_id)) {
-    await wakeEndpoint(wake, delivery);
+    await wakeEndpoint(deps, delivery);
     return 'already_pending';
   }
   if (delivery.status === 'pending' && (await legacyRunIsOpen(deps, delivery))) return 'already_pending';
@@ -141,9 +141,7 @@ export async function requeueDelivery(
 
 async function legacyRunIsOpen(deps: WebhookPublisherDeps, delivery: WebhookDeliveryDoc): Promise<boolean> {
   try {
-    const handle = deps.client.workflow.getHandle(
-      deliveryWorkflowId(delivery.event_id, delivery.endpoint_id),
-    );
+    const handle = deps.workflows.handle(deliveryWorkflowId(delivery.delivery_id));
     return (await handle.describe()).status.name === 'RUNNING';
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return false; // never started (or long gone)

@@ -1,7 +1,7 @@
-import type { RetrySchedule } from '../../workflows/webhook-backoff';
 import type { Config } from '../config';
+import type { RetrySchedule } from './backoff';
 
-export type { RetrySchedule } from '../../workflows/webhook-backoff';
+export type { RetrySchedule } from './backoff';
 
 export type ScheduleConfig = Pick<Config, 'WEBHOOK_RETRY_WINDOW_SECONDS' | 'WEBHOOK_RETRY_DELAYS_SECONDS'>;
 

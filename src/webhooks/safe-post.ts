@@ -42,14 +42,6 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
 };
 
-/** Drops every pooled connection (tests and shutdown). */
-export function closeIdleWebhookConnections(): void {
-  agents['http:'].destroy();
-  agents['https:'].destroy();
-  agents['http:'] = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: 256 });
-}
-
 type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
 
 /** A `lookup` that answers with the checked address only. */

@@ -1,14 +1,13 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { instanceIdAttribute } from '../../workflows/search-attributes';
-import type { webhookEndpointWorkflow } from '../../workflows/webhook-endpoint';
 import {
   endpointWorkflowId,
   wakeSignalName,
   webhookEndpointWorkflowType,
-} from '../../workflows/webhook-endpoint-contract';
+} from '../../workflows/webhook-endpoint/contract';
 import { batchedWriter } from '../mongo/batched-writes';
 import { collectionNames } from '../mongo/collections';
+import type { WorkflowStarter } from '../temporal/starter';
 import { type EndpointRef, endpointKey } from './queue';
 
 // Whether an endpoint's drain is awake, as one document per endpoint: it exists from the moment a
@@ -29,8 +28,7 @@ const wakeWriter = (db: Db) => batchedWriter<WakeDoc>(db, collectionNames.webhoo
 
 export interface WakeDeps {
   db: Db;
-  client: Client;
-  taskQueue: string;
+  workflows: WorkflowStarter;
 }
 
 /**
@@ -62,17 +60,13 @@ export async function markAsleep(db: Db, endpoint: EndpointRef): Promise<void> {
 }
 
 async function signalEndpoint(deps: WakeDeps, endpoint: EndpointRef): Promise<void> {
-  await deps.client.workflow.signalWithStart<typeof webhookEndpointWorkflow, []>(
-    webhookEndpointWorkflowType,
-    {
-      taskQueue: deps.taskQueue,
-      workflowId: endpointWorkflowId(endpoint),
-      args: [pick(endpoint)],
-      signal: wakeSignalName,
-      signalArgs: [],
-      typedSearchAttributes: [{ key: instanceIdAttribute, value: endpoint.instance_id }],
-    },
-  );
+  await deps.workflows.signalWithStart(webhookEndpointWorkflowType, {
+    workflowId: endpointWorkflowId(endpoint),
+    args: [pick(endpoint)],
+    signal: wakeSignalName,
+    signalArgs: [],
+    typedSearchAttributes: [{ key: instanceIdAttribute, value: endpoint.instance_id }],
+  });
 }
 
 function pick(endpoint: EndpointRef): EndpointRef {

@@ -10,10 +10,9 @@ import { createLogger, type Logger } from '../../src/logger';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
 import { packageStore } from '../../src/packages/store';
-import { stripeGatewayFromConfig } from '../../src/stripe/gateway';
+import { assembleServices } from '../../src/services';
 import type { Temporal } from '../../src/temporal/client';
 import { createWorker, installTemporalRuntime } from '../../src/temporal/worker';
-import { createSecretBox } from '../../src/tenancy/secret-box';
 
 // Shared handles on the stack that test/run.ts started. Each suite that runs workflows gets its own
 // task queue, so suites cannot pick up each other's work.
@@ -65,10 +64,7 @@ export async function startTestWorker(taskQueue: string, configOverrides: Record
   const { logger, db, nativeConnection, temporal } = await stack();
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...configOverrides });
   const worker: Worker = await createWorker({
-    config,
-    logger,
-    db,
-    temporal,
+    services: assembleServices({ config, logger, db, temporal }),
     connection: nativeConnection,
     workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
   });
@@ -100,14 +96,7 @@ export async function startTestApi(
     await ensureIndexes(db);
     await packageStore(db).seed(config.CREDIT_TYPES);
   }
-  const app = createApp({
-    config,
-    logger,
-    db,
-    temporal,
-    secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
-    stripe: stripeGatewayFromConfig(config),
-  });
+  const app = createApp(assembleServices({ config, logger, db, temporal }));
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(listening));
   });

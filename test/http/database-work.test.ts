@@ -4,7 +4,7 @@ import { MongoClient } from 'mongodb';
 import { createApp } from '../../src/http/app';
 import { createLedger } from '../../src/ledger/ledger';
 import { createLogger } from '../../src/logger';
-import { createSecretBox } from '../../src/tenancy/secret-box';
+import { assembleServices } from '../../src/services';
 import { stack, testConfig } from '../helpers/env';
 import { asPlugin, registerPlugin } from '../helpers/plugin-client';
 
@@ -19,14 +19,15 @@ describe('database work per request', () => {
     const db = client.db(config.MONGODB_DATABASE);
     const commands: string[] = [];
     client.on('commandStarted', (event) => commands.push(event.commandName));
-    const app = createApp({
-      config,
-      logger: createLogger({ level: 'silent', name: 't' }),
-      db,
-      temporal,
-      secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
-      stripe: undefined,
-    });
+    const app = createApp(
+      assembleServices({
+        config,
+        logger: createLogger({ level: 'silent', name: 't' }),
+        db,
+        temporal,
+        stripe: undefined,
+      }),
+    );
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appRouters } from '../../src/http/app';
 import { documentedPath, openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
-import { createSecretBox } from '../../src/tenancy/secret-box';
+import { assembleServices } from '../../src/services';
 import { stack, startTestApi, testConfig } from '../helpers/env';
 import { declaredRoutes } from '../helpers/routes';
 
@@ -21,14 +21,15 @@ const operations = () =>
 
 async function servedLayers() {
   const { db, temporal } = await stack();
-  const routers = appRouters({
-    config: testConfig(),
-    logger: createLogger({ level: 'silent', name: 't' }),
-    db,
-    temporal,
-    secretBox: createSecretBox(undefined),
-    stripe: undefined,
-  });
+  const routers = appRouters(
+    assembleServices({
+      config: testConfig(),
+      logger: createLogger({ level: 'silent', name: 't' }),
+      db,
+      temporal,
+      stripe: undefined,
+    }),
+  );
   return routers.flatMap((router) => router.stack);
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { accountIdOf, type LedgerEntry } from '../../src/ledger';
-import { grantExpiryInput, grantExpiryWorkflowId } from '../../src/ledger/expiry-scheduler';
+import { grantExpiryInput } from '../../src/ledger/expiry-scheduler';
+import { grantExpiryWorkflowId } from '../../workflows/grant-expiry/contract';
 import { stack, startTestApi, startTestWorker, uniqueTaskQueue } from '../helpers/env';
 import { call } from '../helpers/http';
 import { freshInstance, testLedger } from '../helpers/ledger';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast';
+import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast/workflow';
 import { adminToken } from '../helpers/http';
 import { call, registerPlugin } from '../helpers/plugin-client';
 import { type Harness, webhookHarness } from '../webhooks/harness';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config';
+import { deferralDelayMs, nextAttemptAt, retryDelayMs } from '../../src/webhooks/backoff';
 import { parseRetryAfter, ReceiverPacer, verdictForStatus } from '../../src/webhooks/receiver-pacing';
 import { deliverySchedule } from '../../src/webhooks/retry-schedule';
-import { deferralDelayMs, nextAttemptAt, retryDelayMs } from '../../workflows/webhook-backoff';
 
 describe('webhook retry schedule and receiver pacing', () => {
   const schedule = deliverySchedule(loadConfig({}));

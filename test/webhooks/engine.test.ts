@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { BatchedWriter } from '../../src/mongo/batched-writes';
 import { publishEvent } from '../../src/webhooks/publish';
 import { findEntry } from '../../src/webhooks/queue';
-import { endpointWorkflowId } from '../../workflows/webhook-endpoint-contract';
+import { endpointWorkflowId } from '../../workflows/webhook-endpoint/contract';
 import { stack } from '../helpers/env';
 import { registerPlugin } from '../helpers/plugin-client';
 import { type Harness, webhookHarness } from './harness';

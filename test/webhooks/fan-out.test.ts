@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { notifyPackageUpdated, startBroadcast } from '../../src/webhooks/broadcast';
+import { startBroadcast } from '../../src/webhooks/broadcast';
 import { webhookEvents } from '../../src/webhooks/events';
-import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast';
+import { notify } from '../../src/webhooks/notify';
+import type { webhookBroadcastWorkflow } from '../../workflows/webhook-broadcast/workflow';
 import { call, registerPlugin } from '../helpers/plugin-client';
 import { adminToken, type Harness, webhookHarness } from './harness';
 import { type Receiver, startReceiver } from './receiver';
+
+const quietLog = { warn() {}, error() {} };
 
 describe('webhook fan-out', function () {
   this.timeout(90_000);
@@ -91,10 +94,17 @@ describe('webhook fan-out', function () {
     assert.equal(stored, 4, 'one event per instance');
   });
 
-  it('notifyPackageUpdated (for the packages routes) and the admin broadcast route reach the chosen instances', async () => {
-    const viaFunction = await notifyPackageUpdated(h.publisher, { package_id: 'pkg_rewrite_5' }, [
-      instanceIds[0]!,
-    ]);
+  it('notify() (for the admin routes) and the admin broadcast route reach the chosen instances', async () => {
+    const viaFunction = await notify(h.publisher, quietLog, {
+      to: 'broadcast',
+      event: 'package_updated',
+      data: { package_id: 'pkg_rewrite_5' },
+      instance_ids: [instanceIds[0]!],
+    });
+    assert.ok(
+      viaFunction && 'workflow_id' in viaFunction && viaFunction.sent === 'now',
+      JSON.stringify(viaFunction),
+    );
     await h.temporal.client.workflow.getHandle(viaFunction.workflow_id).result();
     const viaRoute = await call(h.apiUrl, 'POST', '/admin/v1/webhooks/broadcast', {
       ...admin(),

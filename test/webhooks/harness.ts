@@ -5,10 +5,10 @@ import type { Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createApp } from '../../src/http/app';
 import { ensureIndexes } from '../../src/mongo/collections';
+import { assembleServices } from '../../src/services';
 import { createWorker } from '../../src/temporal/worker';
-import { createSecretBox } from '../../src/tenancy/secret-box';
 import { findDelivery, type WebhookDeliveryDoc } from '../../src/webhooks/deliveries';
-import type { WebhookPublisherDeps } from '../../src/webhooks/publish';
+import { type WebhookPublisherDeps, webhookPublisher } from '../../src/webhooks/publish';
 import type { RetrySchedule } from '../../src/webhooks/retry-schedule';
 import { stack, testConfig, uniqueTaskQueue } from '../helpers/env';
 
@@ -34,13 +34,17 @@ export async function webhookHarness(options: HarnessOptions = {}) {
     ...options.config,
   });
 
+  const services = assembleServices({
+    config,
+    logger: shared.logger,
+    db,
+    temporal: shared.temporal,
+    stripe: undefined,
+  });
   let worker: { worker: Worker; running: Promise<void> } | undefined;
   const startWorker = async () => {
     const created = await createWorker({
-      config,
-      logger: shared.logger,
-      db,
-      temporal: shared.temporal,
+      services,
       connection: shared.nativeConnection,
       workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
     });
@@ -55,19 +59,12 @@ export async function webhookHarness(options: HarnessOptions = {}) {
   };
   await startWorker();
 
-  const app = createApp({
-    config,
-    logger: shared.logger,
-    db,
-    temporal: shared.temporal,
-    secretBox: createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY),
-    stripe: undefined,
-  });
+  const app = createApp(services);
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const publisher: WebhookPublisherDeps = { db, client: shared.temporal.client, config };
+  const publisher: WebhookPublisherDeps = webhookPublisher(services);
 
   return {
     db,

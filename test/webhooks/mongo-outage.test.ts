@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createMongo } from '../../src/mongo/client';
 import { ensureIndexes } from '../../src/mongo/collections';
+import { assembleServices } from '../../src/services';
 import { createWorker } from '../../src/temporal/worker';
 import { registerInstance } from '../../src/tenancy/instances';
 import { createSecretBox } from '../../src/tenancy/secret-box';
 import { findDelivery } from '../../src/webhooks/deliveries';
-import { publishEvent } from '../../src/webhooks/publish';
+import { publishEvent, webhookPublisher } from '../../src/webhooks/publish';
 import { findEntry } from '../../src/webhooks/queue';
 import type { RunningServer } from '../../tools/stack/servers';
 import { stack, testConfig, uniqueTaskQueue } from '../helpers/env';
@@ -36,11 +37,14 @@ describe('webhook delivery across a MongoDB outage', function () {
       status: 200,
       delayMs: index === 0 ? 3_000 : 0,
     }));
-    const worker = await createWorker({
+    const services = assembleServices({
       config,
       logger: shared.logger,
       db: mongo.db,
       temporal: shared.temporal,
+    });
+    const worker = await createWorker({
+      services,
       connection: shared.nativeConnection,
       workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
     });
@@ -57,10 +61,11 @@ describe('webhook delivery across a MongoDB outage', function () {
         },
         { mode: 'open' },
       );
-      const published = await publishEvent(
-        { db: mongo.db, client: shared.temporal.client, config },
-        { instance_id: 'outage-site', event: 'config_updated', data: { key: 'openai' } },
-      );
+      const published = await publishEvent(webhookPublisher(services), {
+        instance_id: 'outage-site',
+        event: 'config_updated',
+        data: { key: 'openai' },
+      });
       await site.waitFor(1, 20_000);
       await mongoServer.kill();
       mongoServer = undefined;

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createWebhookActivities } from '../../activities/webhooks';
 import { createLogger } from '../../src/logger';
+import { assembleServices } from '../../src/services';
 import type { PublishResult } from '../../src/webhooks/publish';
 import { stack } from '../helpers/env';
 import { registerPlugin } from '../helpers/plugin-client';
@@ -29,12 +30,14 @@ describe('publishWebhookEvent activity (for the purchase and ledger workflows)',
     const site = await startReceiver();
     try {
       const plugin = await registerPlugin(h.apiUrl, { site_url: site.url });
-      const activities = createWebhookActivities({
-        config: h.config,
-        db: h.db,
-        logger: createLogger({ level: 'silent', name: 't' }),
-        temporal: (await stack()).temporal,
-      });
+      const activities = createWebhookActivities(
+        assembleServices({
+          config: h.config,
+          db: h.db,
+          logger: createLogger({ level: 'silent', name: 't' }),
+          temporal: (await stack()).temporal,
+        }),
+      );
       const input = {
         instance_id: plugin.instance_id,
         event: 'credits_updated' as const,

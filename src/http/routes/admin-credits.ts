@@ -3,7 +3,8 @@ import { creditFields } from '../../ledger/credit-fields';
 import type { Ledger } from '../../ledger/ledger';
 import { findInstance } from '../../tenancy/instances';
 import { creditsUpdatedEvent } from '../../webhooks/credits-updated';
-import { publishEvent, webhookPublisher } from '../../webhooks/publish';
+import { notify } from '../../webhooks/notify';
+import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { markReplayed, validatedRequestHash } from '../idempotency';
@@ -28,7 +29,7 @@ export const adjustCreditsRequest = (creditTypes: readonly string[]) =>
 
 /** `POST /admin/v1/credits/adjust`: an operator grants (optionally expiring) or removes credits. */
 export function adminCreditRoutes(
-  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { ledger: Ledger },
+  deps: Pick<AppDeps, 'config' | 'db' | 'workflows'> & { ledger: Ledger },
 ): Route[] {
   return [
     route({
@@ -60,20 +61,16 @@ export function adminCreditRoutes(
         });
         markReplayed(ctx, result.replayed);
         // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
-        try {
-          const event = creditsUpdatedEvent({
-            instance_id: body.instance_id,
-            user_id: result.entry.user_id,
-            user_email: body.user_email,
-            balances: result.balances,
-            delta: result.entry.delta,
-            reason: body.reason,
-            ledger_seq: result.entry.seq,
-          });
-          if (event) await publishEvent(webhookPublisher(deps), event);
-        } catch (error) {
-          ctx.state.log.error({ err: error }, 'could not publish credits_updated for an adjustment');
-        }
+        const event = creditsUpdatedEvent({
+          instance_id: body.instance_id,
+          user_id: result.entry.user_id,
+          user_email: body.user_email,
+          balances: result.balances,
+          delta: result.entry.delta,
+          reason: body.reason,
+          ledger_seq: result.entry.seq,
+        });
+        if (event) await notify(webhookPublisher(deps), ctx.state.log, { to: 'instance', ...event });
         ctx.body = {
           success: true,
           transaction_id: result.entry.transaction_id,

@@ -5,7 +5,8 @@ import {
   publicInstance,
   setInstanceStatus,
 } from '../../tenancy/instances';
-import { publishEvent, webhookPublisher } from '../../webhooks/publish';
+import { notify } from '../../webhooks/notify';
+import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { type Route, type RouteContext, route } from '../route';
@@ -14,21 +15,14 @@ export const disableInstanceRequest = z.object({ reason: z.string().min(1).max(5
 
 export function adminInstanceRoutes(deps: AppDeps): Route[] {
   // The status change is what the operator asked for and stands on its own; the webhook telling the
-  // plugin is best effort here (logged, and null in the answer when it could not be published).
-  const notify = async (
+  // plugin is stored first (notify.ts): null in the answer only when even that failed (logged).
+  const tell = (
     ctx: RouteContext,
     instanceId: string,
     event: 'plugin_disabled' | 'plugin_enabled',
     data: Record<string, unknown>,
-  ) => {
-    try {
-      const published = await publishEvent(webhookPublisher(deps), { instance_id: instanceId, event, data });
-      return { event_id: published.event_id };
-    } catch (error) {
-      ctx.state.log.error({ err: error, instance_id: instanceId, event }, 'could not publish webhook');
-      return null;
-    }
-  };
+  ) =>
+    notify(webhookPublisher(deps), ctx.state.log, { to: 'instance', instance_id: instanceId, event, data });
 
   return [
     route({
@@ -42,7 +36,7 @@ export function adminInstanceRoutes(deps: AppDeps): Route[] {
         const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'disabled', reason);
         if (!updated) throw notFound('Instance not found');
         ctx.state.log.info({ instance_id: updated.instance_id, reason }, 'instance disabled');
-        const webhook = await notify(ctx, updated.instance_id, 'plugin_disabled', {
+        const webhook = await tell(ctx, updated.instance_id, 'plugin_disabled', {
           reason,
           disabled_at: updated.updated_at.toISOString(),
         });
@@ -84,7 +78,7 @@ export function adminInstanceRoutes(deps: AppDeps): Route[] {
         const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
         if (!updated) throw notFound('Instance not found');
         ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');
-        const webhook = await notify(ctx, updated.instance_id, 'plugin_enabled', {
+        const webhook = await tell(ctx, updated.instance_id, 'plugin_enabled', {
           enabled_at: updated.updated_at.toISOString(),
         });
         ctx.body = { success: true, instance: publicInstance(updated), webhook };

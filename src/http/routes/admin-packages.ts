@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { maxCreditsPerEntry } from '../../ledger/types';
 import type { PackageStore } from '../../packages/store';
 import { type CreditPackage, publicPackage } from '../../packages/types';
-import { notifyPackageUpdated } from '../../webhooks/broadcast';
+import { notify } from '../../webhooks/notify';
 import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -47,24 +47,17 @@ export function packageRequests(creditTypes: readonly string[]) {
 
 /** Operators edit the package catalogue: `/admin/v1/packages`. */
 export function adminPackageRoutes(
-  deps: Pick<AppDeps, 'config' | 'db' | 'temporal'> & { packages: PackageStore },
+  deps: Pick<AppDeps, 'config' | 'db' | 'workflows'> & { packages: PackageStore },
 ): Route[] {
   const { create: createBody, update: updateBody } = packageRequests(deps.config.CREDIT_TYPES);
 
-  /** Tells every instance (package_updated); the package change stands even if the news fails. */
-  async function announce(ctx: RouteContext, pkg: CreditPackage) {
-    try {
-      return await notifyPackageUpdated(webhookPublisher(deps), {
-        package_id: pkg.id,
-        package: publicPackage(pkg),
-      });
-    } catch (error) {
-      ctx.state.log.error(
-        { err: error, package_id: pkg.id },
-        'could not start the package_updated broadcast',
-      );
-      return null;
-    }
+  /** Tells every instance (package_updated); the package change stands whatever the news does. */
+  function announce(ctx: RouteContext, pkg: CreditPackage) {
+    return notify(webhookPublisher(deps), ctx.state.log, {
+      to: 'broadcast',
+      event: 'package_updated',
+      data: { package_id: pkg.id, package: publicPackage(pkg) },
+    });
   }
 
   return [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { startBroadcast } from '../../webhooks/broadcast';
+import { webhookEventTypes } from '../../webhooks/catalogue';
 import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
-import { webhookEventTypes } from '../../webhooks/events';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
 import { maxReplay, replay, replaySelection } from '../../webhooks/replay';

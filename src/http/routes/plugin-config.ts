@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { collectionNames } from '../../mongo/collections';
-import { announceConfigUpdated } from '../../webhooks/broadcast';
+import { configUpdatedNews } from '../../webhooks/broadcast';
+import { notify } from '../../webhooks/notify';
 import { webhookPublisher } from '../../webhooks/publish';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -109,12 +110,10 @@ export function pluginConfigRoutes(deps: AppDeps): Route[] {
           { $set: { value, updated_at: now }, $setOnInsert: { key } },
           { upsert: true },
         );
-        const broadcast = await announceConfigUpdated(
-          webhookPublisher(deps),
-          ctx.state.log,
-          { key, updated_at: now },
-          instanceIds,
-        );
+        const broadcast = await notify(webhookPublisher(deps), ctx.state.log, {
+          to: 'broadcast',
+          ...configUpdatedNews({ key, updated_at: now }, instanceIds),
+        });
         ctx.body = { success: true, key, config: value, updated_at: now.toISOString(), broadcast };
       },
     }),

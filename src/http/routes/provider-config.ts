@@ -16,7 +16,8 @@ import { activeProvider, resolveSettings, taskConfig, usableProviders } from '..
 import { type SettingsPatch, type SettingsScope, settingsFieldNames } from '../../plugin-config/settings';
 import { providerSettingsStore } from '../../plugin-config/store';
 import { findInstance } from '../../tenancy/instances';
-import { announceConfigUpdated } from '../../webhooks/broadcast';
+import { configUpdatedNews } from '../../webhooks/broadcast';
+import { notify } from '../../webhooks/notify';
 import { webhookPublisher } from '../../webhooks/publish';
 import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -457,12 +458,13 @@ export function providerConfigRoutes(deps: AppDeps): Route[] {
           },
           'provider settings changed',
         );
-        const broadcast = await announceConfigUpdated(
-          webhookPublisher(deps),
-          ctx.state.log,
-          { key: 'provider', updated_at: saved.updated_at },
-          instanceId !== undefined ? [instanceId] : undefined,
-        );
+        const broadcast = await notify(webhookPublisher(deps), ctx.state.log, {
+          to: 'broadcast',
+          ...configUpdatedNews(
+            { key: 'provider', updated_at: saved.updated_at },
+            instanceId !== undefined ? [instanceId] : undefined,
+          ),
+        });
         ctx.body = adminPutProviderResponse.parse({
           success: true,
           provider: body.provider,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { PurchaseView } from '../../../workflows/purchase/definitions';
 import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
+import type { PurchaseView } from '../../purchases/model';
 import { offSiteRedirects } from '../../purchases/redirects';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
@@ -108,7 +108,7 @@ export const adminPurchasesQuery = z.object({
 /** The purchase as the contract shows it: the workflow's live view when it answers, else the record. */
 async function purchaseBody(deps: AppDeps, doc: PurchaseDoc) {
   const view: Partial<PurchaseView> =
-    (await queryPurchase(deps.temporal.client, doc.purchase_id)) ?? doc.outcome ?? {};
+    (await queryPurchase(deps.workflows, doc.purchase_id)) ?? doc.outcome ?? {};
   return {
     purchase_id: doc.purchase_id,
     status: view.status ?? doc.status,
@@ -132,10 +132,9 @@ function ownPurchase(ctx: RouteContext, doc: PurchaseDoc | null): PurchaseDoc {
 
 export function purchaseRoutes(deps: AppDeps): Route[] {
   const types = deps.config.CREDIT_TYPES;
-  const begin = { config: deps.config, db: deps.db, temporal: deps.temporal.client, stripe: deps.stripe };
+  const begin = { config: deps.config, db: deps.db, workflows: deps.workflows, stripe: deps.stripe };
   const verify = {
-    temporal: deps.temporal.client,
-    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    workflows: deps.workflows,
     waitMs: deps.config.PAYMENT_VERIFY_WAIT_MS,
   };
 

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { purchaseEventTypes, type StripeEventSignal } from '../../../workflows/purchase/definitions';
-import { collectionNames } from '../../mongo/collections';
-import { isDuplicateKeyError } from '../../mongo/errors';
+import { purchaseEventTypes, type StripeEventSignal } from '../../../workflows/purchase/contract';
 import { findPurchase, findPurchaseByStripeId } from '../../purchases/store';
 import { signalPurchase } from '../../purchases/workflow-client';
 import type { StripeWebhookEvent } from '../../stripe/types';
@@ -113,23 +111,7 @@ async function receiveStripeEvent(deps: AppDeps, ctx: RouteContext): Promise<voi
     charge_id: event.chargeId,
     dispute_id: event.objectType === 'dispute' ? event.objectId : null,
   };
-  // The audit record of what Stripe told us is written alongside the signal, not after it: it is
-  // best effort (the workflow itself deduplicates by event id), so it costs no extra round trip.
-  const audit = deps.db
-    .collection(collectionNames.stripeEvents)
-    .insertOne({
-      _id: event.id as never,
-      type: event.type,
-      purchase_id: purchaseId,
-      received_at: new Date(),
-    })
-    .catch((error) => {
-      if (!isDuplicateKeyError(error)) log.warn({ err: error }, 'could not record the Stripe event');
-    });
-  await Promise.all([
-    signalPurchase(deps.temporal.client, deps.config.TEMPORAL_TASK_QUEUE, purchaseId, signal),
-    audit,
-  ]);
+  await signalPurchase(deps.workflows, purchaseId, signal);
   log.info({ purchase_id: purchaseId }, 'Stripe event handed to the purchase workflow');
   ctx.body = { success: true, received: true, handled: true, purchase_id: purchaseId };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAttempts } from '../../webhooks/attempts';
+import { webhookEventTypes } from '../../webhooks/catalogue';
 import { publicDelivery, waitForDeliveryEnd } from '../../webhooks/deliveries';
 import {
   createEndpoint,
@@ -9,7 +10,7 @@ import {
   listEndpoints,
   publicEndpoint,
 } from '../../webhooks/endpoints';
-import { findEvent, webhookEventTypes } from '../../webhooks/events';
+import { findEvent } from '../../webhooks/events';
 import { endpointUrlProblem } from '../../webhooks/ip-policy';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import {

@@ -1,5 +1,4 @@
-import { nextAttemptAt } from '../../../workflows/webhook-backoff';
-import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint-contract';
+import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint/contract';
 import { findInstanceCached, refreshInstance, webhookSigningKeys } from '../../tenancy/instances';
 import { confirmSiteVerification } from '../../tenancy/site-verification';
 import {
@@ -9,6 +8,7 @@ import {
   releaseForResult,
   webhookHeaders,
 } from '../attempt';
+import { nextAttemptAt } from '../backoff';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
 import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';

@@ -11,6 +11,10 @@ export interface EndpointDrainInput {
   endpoint_id: string;
 }
 
+export interface EndpointWorkflowResult {
+  drains: number;
+}
+
 export interface EndpointDrainResult {
   /** HTTP attempts made by this drain. */
   attempts: number;

@@ -7,46 +7,21 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks';
-import { deferralDelayMs, nextAttemptAt, type RetrySchedule } from './webhook-backoff';
+import type { WebhookActivities } from '../../activities/webhooks';
+import { deferralDelayMs, nextAttemptAt } from '../../src/webhooks/backoff';
+import {
+  type DeliveryState,
+  deliveryStateQueryName,
+  type WebhookDeliveryInput,
+  type WebhookDeliveryResult,
+} from './contract';
 
 // One webhook event to one endpoint, until it is delivered, refused for good (410), made redundant, or
 // out of retries (dead letter). The workflow id comes from (event, endpoint), so duplicates collapse;
 // the event and its id are the same on every attempt. Times come from activity results (recorded in
 // history), never from the workflow's own clock.
 
-export interface WebhookDeliveryInput {
-  delivery_id: string;
-  event_id: string;
-  endpoint_id: string;
-  instance_id: string;
-  event_type: string;
-  schedule: RetrySchedule;
-  replay: boolean;
-  /** State handed over by continue-as-new. */
-  carried?: { attempts: number; deferrals: number; clock_ms: number };
-}
-
-export type WebhookDeliveryStatus =
-  | 'delivered'
-  | 'dead_lettered'
-  | 'gone'
-  | 'superseded'
-  | 'cancelled'
-  | 'failed';
-
-export interface WebhookDeliveryResult {
-  status: WebhookDeliveryStatus;
-  /** HTTP attempts in this run (replays count from 1). */
-  attempts: number;
-  reason?: string;
-}
-
-export const deliveryStateQuery = defineQuery<{
-  attempts: number;
-  deferrals: number;
-  next_attempt_at?: string;
-}>('deliveryState');
+export const deliveryStateQuery = defineQuery<DeliveryState>(deliveryStateQueryName);
 
 // The POST has its own 30 s limit; the rest is MongoDB. Activity retries cover a worker lost mid-attempt
 // or a database blip; the delivery's own schedule covers the receiver.

@@ -1,29 +1,10 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks';
+import type { WebhookActivities } from '../../activities/webhooks';
+import type { WebhookBroadcastInput, WebhookBroadcastResult } from './contract';
 
 // One piece of news to many instances, a page at a time. Each page is one activity (which starts the
 // page's delivery workflows itself), and every `batches_per_run` pages the workflow continues as new
 // with its cursor, so the history stays small however many instances there are.
-
-export interface WebhookBroadcastInput {
-  broadcast_id: string;
-  event: 'config_updated' | 'package_updated' | 'plugin_disabled' | 'plugin_enabled';
-  data: Record<string, unknown>;
-  instance_ids?: string[];
-  batch_size: number;
-  batches_per_run: number;
-  /** Carried over continue-as-new. */
-  cursor?: { after?: string; offset?: number };
-  published?: number;
-  unknown?: number;
-  runs?: number;
-}
-
-export interface WebhookBroadcastResult {
-  published: number;
-  unknown: number;
-  runs: number;
-}
 
 // A page publishes up to a few hundred events: it heartbeats per instance, and a retried page is
 // harmless (event ids derive from the broadcast and the instance).

@@ -1,15 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ReconciliationActivities } from '../activities/reconciliation';
+import type { ReconciliationActivities } from '../../activities/reconciliation';
+import type { ReconciliationInput, ReconciliationResult } from './contract';
 
 const { findUnfulfilledPaidPurchases, recheckPurchases } = proxyActivities<ReconciliationActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumInterval: '1 minute' },
 });
-
-export interface ReconciliationInput {
-  /** How far back to look at Stripe (default 3 days: Stripe's own retry window). */
-  lookback_ms?: number;
-}
 
 /**
  * Run by a Temporal Schedule: finds payments Stripe calls paid whose purchase is not fulfilled
@@ -17,7 +13,7 @@ export interface ReconciliationInput {
  */
 export async function reconcilePaymentsWorkflow(
   input: ReconciliationInput = {},
-): Promise<{ rechecked: string[] }> {
+): Promise<ReconciliationResult> {
   const since = new Date(Date.now() - (input.lookback_ms ?? 3 * 24 * 3600_000)).toISOString();
   const purchaseIds = await findUnfulfilledPaidPurchases({ since });
   if (purchaseIds.length > 0) await recheckPurchases({ purchase_ids: purchaseIds });

@@ -1,6 +1,6 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { LedgerActivities } from '../activities/ledger';
-import type { GrantExpiryInput } from '../src/ledger/types';
+import type { LedgerActivities } from '../../activities/ledger';
+import { type GrantExpiryInput, type GrantExpiryResult, grantExpiryFailures } from './contract';
 
 const { expireGrant } = proxyActivities<LedgerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -8,14 +8,12 @@ const { expireGrant } = proxyActivities<LedgerActivities>({
   retry: {
     initialInterval: '1 second',
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['GrantNotFoundError'],
+    nonRetryableErrorTypes: [grantExpiryFailures.grantNotFound],
   },
 });
 
 /** The timer of one expiring grant (workflow id `grant-expiry:<grant transaction id>`). */
-export async function grantExpiryWorkflow(
-  input: GrantExpiryInput,
-): Promise<{ expired: number; transaction_id: string; replayed: boolean }> {
+export async function grantExpiryWorkflow(input: GrantExpiryInput): Promise<GrantExpiryResult> {
   // Workflow time is deterministic; a durable timer survives worker and server restarts.
   const wait = Date.parse(input.expires_at) - Date.now();
   if (wait > 0) await sleep(wait);

@@ -1,12 +1,16 @@
 import {
   ApplicationFailure,
   condition,
+  defineQuery,
+  defineSignal,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { PurchaseActivities } from '../../activities/purchases';
+import { creditsHeldForDispute } from '../../src/credits/rules';
+import type { PaymentCheck, PurchaseStatus, PurchaseView } from '../../src/purchases/model';
 import {
   instanceIdAttribute,
   purchaseIdAttribute,
@@ -17,15 +21,17 @@ import {
 } from '../search-attributes';
 import {
   afterSaleEventTypes,
-  type PaymentCheck,
-  type PurchaseStatus,
-  type PurchaseView,
   type PurchaseWorkflowInput,
+  type PurchaseWorkflowResult,
   paymentEventTypes,
-  purchaseViewQuery,
+  purchaseFailures,
+  purchaseViewQueryName,
   type StripeEventSignal,
-  stripeEventSignal,
-} from './definitions';
+  stripeEventSignalName,
+} from './contract';
+
+export const stripeEventSignal = defineSignal<[StripeEventSignal]>(stripeEventSignalName);
+export const purchaseViewQuery = defineQuery<PurchaseView>(purchaseViewQueryName);
 
 // Activities retry until the outage ends (Stripe, MongoDB or the network); only a true rejection
 // (named below) stops them, and those end the purchase in a state an operator can see.
@@ -35,7 +41,7 @@ const activities = proxyActivities<PurchaseActivities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['PurchaseNotFound', 'StripeRejected'],
+    nonRetryableErrorTypes: [purchaseFailures.notFound, purchaseFailures.stripeRejected],
   },
 });
 
@@ -47,7 +53,7 @@ const afterSaleEvents = new Set<string>(afterSaleEventTypes);
  * from Stripe, grants the credits once (the purchase id is the ledger's idempotency key), tells the
  * plugin, then follows refunds and disputes until the dispute window closes.
  */
-export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseView> {
+export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseWorkflowResult> {
   const terms = await activities.loadPurchaseTerms(input.purchase_id);
   const view: PurchaseView = {
     purchase_id: terms.purchase_id,
@@ -147,7 +153,10 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     if (!arrived) {
       decided = apply(await check(true), true);
       if (!decided)
-        throw ApplicationFailure.nonRetryable('payment still open after closing it', 'PaymentUndecided');
+        throw ApplicationFailure.nonRetryable(
+          'payment still open after closing it',
+          purchaseFailures.undecided,
+        );
       break;
     }
     const event = inbox[0]!;
@@ -213,7 +222,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       if (refund.amount_refunded >= terms.amount && (view.status as PurchaseStatus) !== 'disputed')
         publishStatus('refunded');
     } else if (event.type === 'charge.dispute.created' && event.dispute_id && !view.dispute) {
-      const held = Math.max(0, terms.credits - creditsRemoved);
+      const held = creditsHeldForDispute(terms, creditsRemoved);
       const hold = await activities.holdDisputedCredits({
         terms,
         dispute_id: event.dispute_id,

@@ -6,8 +6,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks';
-import { type EndpointDrainInput, wakeSignalName } from './webhook-endpoint-contract';
+import type { WebhookActivities } from '../../activities/webhooks';
+import { type EndpointDrainInput, type EndpointWorkflowResult, wakeSignalName } from './contract';
 
 // One endpoint's deliveries. MongoDB holds each delivery's state (webhook_queue); this workflow owns
 // the endpoint: it runs one drain at a time (so each queued delivery has one writer), sleeps until
@@ -27,7 +27,7 @@ const { drainWebhookEndpoint } = proxyActivities<WebhookActivities>({
 
 const quietLifetime = '1 hour';
 
-export async function webhookEndpointWorkflow(input: EndpointDrainInput): Promise<{ drains: number }> {
+export async function webhookEndpointWorkflow(input: EndpointDrainInput): Promise<EndpointWorkflowResult> {
   let woken = false;
   setHandler(wakeEndpointSignal, () => {
     woken = true;

@@ -1,0 +1,71 @@
+// The purchase as the rest of the backend sees it: its terms (written once, before its workflow
+// starts), its status and the view its workflow keeps. Types and one list only, so workflow code,
+// activities, routes and the store share them without importing each other.
+
+export const purchaseStatuses = [
+  'pending',
+  'paid',
+  'fulfilled',
+  'expired',
+  'failed',
+  'refunded',
+  'disputed',
+] as const;
+export type PurchaseStatus = (typeof purchaseStatuses)[number];
+
+export type PurchaseFlow = 'checkout' | 'payment_intent';
+
+/** What the workflow needs to know about a purchase: written once by the API, before the workflow. */
+export interface PurchaseTerms {
+  purchase_id: string;
+  instance_id: string;
+  user_id: string;
+  user_email: string;
+  package_id: string;
+  credit_type: string;
+  /** Credits granted on payment, bonus included. */
+  credits: number;
+  amount: number;
+  /** Upper-case ISO code, as the contract writes it. */
+  currency: string;
+  flow: PurchaseFlow;
+  stripe_checkout_session_id?: string;
+  stripe_payment_intent_id?: string;
+  created_at: string;
+  /** When the buyer's chance to pay ends (the Checkout Session's expiry, or the intent's deadline). */
+  pay_by: string;
+}
+
+export interface PurchaseView {
+  purchase_id: string;
+  status: PurchaseStatus;
+  credit_type: string;
+  credits: number;
+  amount: number;
+  currency: string;
+  created_at: string;
+  fulfilled_at?: string;
+  credits_added?: number;
+  /** The grant as it was made; never changes after, so verify answers the same every time. */
+  granted?: { transaction_id: string; balances: Record<string, number> };
+  /** The current balances as this purchase last changed them (a refund moves them). */
+  balances?: Record<string, number>;
+  /** The latest recheck read back from Stripe, so a caller waiting on its own recheck knows. */
+  last_check?: { event_id: string; outcome: PaymentCheck['outcome'] };
+  refunded_amount?: number;
+  credits_clawed_back?: number;
+  dispute?: { id: string; status: 'open' | 'won' | 'lost'; credits_held: number };
+  failure_reason?: string;
+  last_payment_error?: string;
+  stripe_checkout_session_id?: string;
+  stripe_payment_intent_id?: string;
+  stripe_charge_id?: string;
+}
+
+/** Result of reading a payment back from Stripe. */
+export interface PaymentCheck {
+  outcome: 'paid' | 'pending' | 'failed' | 'expired' | 'mismatch';
+  payment_intent_id?: string;
+  charge_id?: string;
+  detail?: string;
+}

@@ -1,0 +1,64 @@
+import type { PurchaseView } from '../../src/purchases/model';
+
+// The purchase workflow's contract: what the API, reconciliation, activities and the worker need to
+// know about it, with no runtime imports (workflow.ts defines the signal and query from these names).
+
+export const purchaseWorkflowType = 'purchaseWorkflow';
+
+/** From the purchase: every start and every Stripe event for one purchase meets the same run. */
+export const purchaseWorkflowId = (purchaseId: string) => `purchase:${purchaseId}`;
+
+export interface PurchaseWorkflowInput {
+  purchase_id: string;
+  /** How long after the deadline to wait for late events before asking Stripe (default 10 minutes). */
+  deadline_grace_ms?: number;
+  /** How long refunds and disputes are followed after fulfilment (default 180 days). */
+  after_sale_ms?: number;
+}
+
+export type PurchaseWorkflowResult = PurchaseView;
+
+/** One Stripe event for this purchase, reduced to ids: the workflow reads the truth back from Stripe. */
+export interface StripeEventSignal {
+  event_id: string;
+  type: string;
+  checkout_session_id?: string | null;
+  payment_intent_id?: string | null;
+  charge_id?: string | null;
+  dispute_id?: string | null;
+}
+
+export const stripeEventSignalName = 'stripeEvent';
+export const purchaseViewQueryName = 'purchaseView';
+
+/** Events that can decide a payment; each only makes the workflow read Stripe again. */
+export const paymentEventTypes = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  /** Not from Stripe: reconciliation or `payments/confirm` asking the workflow to check now. */
+  'recheck',
+] as const;
+
+/** Events that can only follow a payment. */
+export const afterSaleEventTypes = [
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+] as const;
+
+/** Stripe events the purchase workflow acts on; others are acknowledged and ignored. */
+export const purchaseEventTypes = [...paymentEventTypes, ...afterSaleEventTypes];
+
+/** Errors the purchase activities raise that retrying cannot mend: they end the purchase visibly. */
+export const purchaseFailures = {
+  /** The purchase record the workflow was started for does not exist. */
+  notFound: 'PurchaseNotFound',
+  /** Stripe refused a request for good (a bad request, an unknown object, Stripe not configured). */
+  stripeRejected: 'StripeRejected',
+  /** The deadline passed, the payment was closed, and Stripe still says it is open. */
+  undecided: 'PaymentUndecided',
+} as const;

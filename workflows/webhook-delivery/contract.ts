@@ -1,0 +1,46 @@
+import type { RetrySchedule } from '../../src/webhooks/backoff';
+
+// The legacy per-delivery workflow's contract. Nothing starts it any more (the per-endpoint engine
+// replaced it); it stays registered so that runs started before keep running until they end.
+
+export const deliveryWorkflowType = 'webhookDeliveryWorkflow';
+
+/** One per delivery (an event to an endpoint): duplicates collapsed into one run. */
+export function deliveryWorkflowId(deliveryId: string): string {
+  return `webhook-delivery:${deliveryId}`;
+}
+
+export interface WebhookDeliveryInput {
+  delivery_id: string;
+  event_id: string;
+  endpoint_id: string;
+  instance_id: string;
+  event_type: string;
+  schedule: RetrySchedule;
+  replay: boolean;
+  /** State handed over by continue-as-new. */
+  carried?: { attempts: number; deferrals: number; clock_ms: number };
+}
+
+export type WebhookDeliveryStatus =
+  | 'delivered'
+  | 'dead_lettered'
+  | 'gone'
+  | 'superseded'
+  | 'cancelled'
+  | 'failed';
+
+export interface WebhookDeliveryResult {
+  status: WebhookDeliveryStatus;
+  /** HTTP attempts in this run (replays count from 1). */
+  attempts: number;
+  reason?: string;
+}
+
+export const deliveryStateQueryName = 'deliveryState';
+
+export interface DeliveryState {
+  attempts: number;
+  deferrals: number;
+  next_attempt_at?: string;
+}
