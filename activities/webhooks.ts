@@ -10,6 +10,7 @@ import { endDelivery } from '../src/webhooks/deliveries';
 import { drainEndpoint } from '../src/webhooks/drain/drain';
 import { IdempotencyKeyReusedError } from '../src/webhooks/events';
 import {
+  InvalidEventDataError,
   type PublishResult,
   publishEvent,
   UnknownInstanceError,
@@ -50,7 +51,11 @@ export function createWebhookActivities(deps: ActivityDeps) {
       return await publishEvent(publisher(), { ...input, idempotency_key: key });
     } catch (error) {
       // Retrying cannot make an unknown instance exist or a reused key fit: fail the caller now.
-      if (error instanceof UnknownInstanceError || error instanceof IdempotencyKeyReusedError) {
+      if (
+        error instanceof UnknownInstanceError ||
+        error instanceof IdempotencyKeyReusedError ||
+        error instanceof InvalidEventDataError
+      ) {
         throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
       }
       throw error;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
+import { webhookCatalogue, webhookEventTypes } from '../webhooks/catalogue';
 import type { Route } from './route';
 
 const errorBody = {
@@ -20,6 +21,64 @@ function queryParameters(schema: z.ZodType) {
     required: json.required?.includes(name) ?? false,
     schema: property,
   }));
+}
+
+/**
+ * What this backend POSTs to plugins (OpenAPI 3.1 `webhooks`), one entry per event of the catalogue
+ * (src/webhooks/catalogue.ts), with the body every event shares and its own `data`.
+ */
+function webhookOperations() {
+  const header = (name: string, description: string) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  });
+  return Object.fromEntries(
+    webhookEventTypes.map((event) => [
+      event,
+      {
+        post: {
+          summary: webhookCatalogue[event].summary,
+          parameters: [
+            header(
+              'X-Rakubun-Signature',
+              'lowercase hex HMAC-SHA256 of the raw body under the webhook_secret',
+            ),
+            header('X-Rakubun-Event', event),
+            header('X-Instance-ID', 'the receiving instance'),
+            header('webhook-id', 'Standard Webhooks: the event id, the same on every retry'),
+            header('webhook-timestamp', 'Standard Webhooks: seconds since the epoch'),
+            header(
+              'webhook-signature',
+              'Standard Webhooks: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`',
+            ),
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: responseSchema(
+                  z.object({
+                    id: z.string(),
+                    event: z.literal(event),
+                    timestamp: z.iso.datetime(),
+                    created_at: z.iso.datetime(),
+                    instance_id: z.string(),
+                    data: webhookCatalogue[event].data,
+                  }),
+                ),
+              },
+            },
+          },
+          responses: {
+            '2XX': { description: 'delivered (any 2xx within 30 s); anything else is retried, 410 stops' },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 /** `/api/v1/webhooks/:id` as OpenAPI writes it: `/api/v1/webhooks/{id}`. */
@@ -104,5 +163,6 @@ export function openApiDocument(config: Pick<Config, 'PUBLIC_BASE_URL'>, routes:
       },
     },
     paths,
+    webhooks: webhookOperations(),
   };
 }

@@ -37,7 +37,5 @@ export function publicPackage(pkg: CreditPackage) {
   };
 }
 
-export type PublicPackage = ReturnType<typeof publicPackage>;
-
 /** The group a credit type's packages are listed under: `article` → `articles`. */
 export const packageGroupName = (creditType: string) => `${creditType}s`;

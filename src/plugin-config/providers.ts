@@ -63,7 +63,3 @@ export function providerInfo(id: ProviderId): ProviderInfo {
 export function allProviders(): ProviderInfo[] {
   return providerIds.map((id) => catalogue[id]);
 }
-
-export function isProviderId(value: string): value is ProviderId {
-  return (providerIds as readonly string[]).includes(value);
-}

@@ -87,5 +87,3 @@ export function providerSettingsStore(db: Db, box: SecretBox) {
     },
   };
 }
-
-export type ProviderSettingsStore = ReturnType<typeof providerSettingsStore>;

@@ -1,4 +1,5 @@
 import { creditFields } from '../ledger/credit-fields';
+import type { WebhookEventData } from './catalogue';
 
 /** What a plugin is told when one of its users' balances changed. */
 export interface CreditsUpdate {
@@ -13,12 +14,19 @@ export interface CreditsUpdate {
   purchase_id?: string;
 }
 
+export interface CreditsUpdatedEvent {
+  instance_id: string;
+  event: 'credits_updated';
+  idempotency_key: string;
+  data: WebhookEventData<'credits_updated'>;
+}
+
 /**
  * The one `credits_updated` event: the plugin's handler finds the user by `user_email` and fails the
  * delivery without it, so an update with no known email is not sent (undefined). Keyed by the
  * account's ledger position, so however often a caller retries, one event is stored.
  */
-export function creditsUpdatedEvent(update: CreditsUpdate) {
+export function creditsUpdatedEvent(update: CreditsUpdate): CreditsUpdatedEvent | undefined {
   if (!update.user_email) return undefined;
   return {
     instance_id: update.instance_id,

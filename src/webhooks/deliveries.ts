@@ -8,19 +8,23 @@ import type { WebhookEventDoc } from './events';
 // on only the drain of its endpoint writes to it (there are no transactions, so one writer per record
 // is what keeps it consistent). What is still to be sent is in the queue (queue.ts).
 
-export type DeliveryStatus =
-  | 'pending'
-  | 'delivered'
-  /** Retries ran out (or the endpoint is disabled): kept for replay. */
-  | 'dead_lettered'
-  /** The receiver answered 410 Gone. */
-  | 'gone'
-  /** A newer credits_updated for the same user and endpoint made this one redundant. */
-  | 'superseded'
-  /** The endpoint or the event no longer exists. */
-  | 'cancelled'
-  /** A one-shot delivery (a test send) that did not get through. */
-  | 'failed';
+/**
+ * Where a delivery stands: `pending` (queued or being retried), `delivered`, `dead_lettered` (retries
+ * ran out, or the endpoint is disabled: kept for replay), `gone` (the receiver answered 410),
+ * `superseded` (a newer credits_updated for the same user and endpoint made it redundant),
+ * `cancelled` (the endpoint or the event no longer exists), `failed` (a one-shot test send that did
+ * not get through).
+ */
+export const deliveryStatuses = [
+  'pending',
+  'delivered',
+  'dead_lettered',
+  'gone',
+  'superseded',
+  'cancelled',
+  'failed',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export const terminalStatuses: DeliveryStatus[] = [
   'delivered',

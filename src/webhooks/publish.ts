@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { endpointWorkflowId } from '../../workflows/webhook-endpoint/contract';
 import type { WorkflowStarter } from '../temporal/starter';
 import { findInstanceCached } from '../tenancy/instances';
-import type { WebhookEventType } from './catalogue';
+import { checkEventData, type WebhookEventType } from './catalogue';
 import {
   type DeliveryStatus,
   ensureDelivery,
@@ -70,7 +70,14 @@ export class UnknownInstanceError extends Error {
   override name = 'UnknownInstanceError';
 }
 
+/** A publisher's mistake: the data does not have the shape the event's catalogue entry says. */
+export class InvalidEventDataError extends Error {
+  override name = 'InvalidEventDataError';
+}
+
 export async function publishEvent(deps: WebhookPublisherDeps, input: PublishInput): Promise<PublishResult> {
+  const problem = checkEventData(input.event, input.data);
+  if (problem) throw new InvalidEventDataError(problem);
   const instance = await findInstanceCached(deps.db, input.instance_id);
   if (!instance) throw new UnknownInstanceError(`no instance ${input.instance_id}`);
   const endpoints = (await listEndpointsCached(deps.db, input.instance_id)).filter((endpoint) =>

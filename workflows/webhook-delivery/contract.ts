@@ -1,4 +1,5 @@
 import type { RetrySchedule } from '../../src/webhooks/backoff';
+import type { DeliveryStatus } from '../../src/webhooks/deliveries';
 
 // The legacy per-delivery workflow's contract. Nothing starts it any more (the per-endpoint engine
 // replaced it); it stays registered so that runs started before keep running until they end.
@@ -22,13 +23,7 @@ export interface WebhookDeliveryInput {
   carried?: { attempts: number; deferrals: number; clock_ms: number };
 }
 
-export type WebhookDeliveryStatus =
-  | 'delivered'
-  | 'dead_lettered'
-  | 'gone'
-  | 'superseded'
-  | 'cancelled'
-  | 'failed';
+export type WebhookDeliveryStatus = Exclude<DeliveryStatus, 'pending'>;
 
 export interface WebhookDeliveryResult {
   status: WebhookDeliveryStatus;

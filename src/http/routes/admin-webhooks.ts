@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { startBroadcast } from '../../webhooks/broadcast';
-import { webhookEventTypes } from '../../webhooks/catalogue';
+import { operatorBroadcastEvents, webhookEventTypes } from '../../webhooks/catalogue';
 import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
@@ -36,7 +36,7 @@ export const adminReplayRequest = z
 
 // Other events have routes that also change state (disable, enable); these are pure news.
 export const broadcastRequest = z.object({
-  event: z.enum(['config_updated', 'package_updated']),
+  event: z.enum(operatorBroadcastEvents),
   data: storableJsonObject.default({}),
   instance_ids: z.array(instanceIdField).min(1).max(10_000).optional(),
 });

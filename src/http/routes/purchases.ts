@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
-import type { PurchaseView } from '../../purchases/model';
+import { type PurchaseView, purchaseStatuses } from '../../purchases/model';
 import { offSiteRedirects } from '../../purchases/redirects';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
@@ -73,15 +73,6 @@ export const verifiedPurchaseResponse = (creditTypes: readonly string[]) =>
     transaction_id: z.string().nullable(),
     fulfilled_at: z.iso.datetime(),
   });
-const purchaseStatuses = [
-  'pending',
-  'paid',
-  'fulfilled',
-  'expired',
-  'failed',
-  'refunded',
-  'disputed',
-] as const;
 /** `GET /purchases/{id}`: the terms, the live status, and what happened after the sale when it did. */
 export const purchaseResponse = z.object({
   success: z.literal(true),
@@ -102,7 +93,7 @@ export const purchaseResponse = z.object({
 export const adminPurchasesQuery = z.object({
   user_email: emailField.optional(),
   instance_id: z.string().max(128).optional(),
-  status: z.enum(['pending', 'paid', 'fulfilled', 'expired', 'failed', 'refunded', 'disputed']).optional(),
+  status: z.enum(purchaseStatuses).optional(),
 });
 
 /** The purchase as the contract shows it: the workflow's live view when it answers, else the record. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listAttempts } from '../../webhooks/attempts';
 import { webhookEventTypes } from '../../webhooks/catalogue';
-import { publicDelivery, waitForDeliveryEnd } from '../../webhooks/deliveries';
+import { deliveryStatuses, publicDelivery, waitForDeliveryEnd } from '../../webhooks/deliveries';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -78,7 +78,7 @@ const deliverySchema = z.object({
   event: eventTypeField,
   endpoint_id: z.string(),
   instance_id: z.string(),
-  status: z.enum(['pending', 'delivered', 'dead_lettered', 'gone', 'superseded', 'cancelled', 'failed']),
+  status: z.enum(deliveryStatuses),
   attempts: z.number().int(),
   created_at: z.iso.datetime(),
   last_attempt_at: z.iso.datetime().nullable(),
