@@ -75,6 +75,23 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
     });
 
   return {
+    /** The terms and, once the purchase has one, the view its workflow saved (a later run starts from it). */
+    async loadPurchase(purchaseId: string): Promise<{ terms: PurchaseTerms; saved?: PurchaseView }> {
+      const doc = await findPurchase(deps.db, purchaseId);
+      if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, purchaseFailures.notFound);
+      const {
+        checkout_url: _url,
+        outcome,
+        status: _status,
+        updated_at: _at,
+        ...terms
+      } = doc as typeof doc & {
+        _id?: unknown;
+      };
+      return { terms, ...(outcome ? { saved: outcome } : {}) };
+    },
+
+    /** Runs recorded before loadPurchase replay this one. */
     async loadPurchaseTerms(purchaseId: string): Promise<PurchaseTerms> {
       const doc = await findPurchase(deps.db, purchaseId);
       if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, purchaseFailures.notFound);

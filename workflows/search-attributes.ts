@@ -19,6 +19,11 @@ export const stripePaymentIntentIdAttribute = defineSearchAttributeKey(
   'RakubunStripePaymentIntentId',
   SearchAttributeType.KEYWORD,
 );
+/** Why a purchase waits or failed (src/purchases/model.ts `statusReasons`); unset once fulfilled. */
+export const statusReasonAttribute = defineSearchAttributeKey(
+  'RakubunStatusReason',
+  SearchAttributeType.KEYWORD,
+);
 export const webhookEventIdAttribute = defineSearchAttributeKey(
   'RakubunWebhookEventId',
   SearchAttributeType.KEYWORD,
@@ -29,6 +34,7 @@ export const customSearchAttributes = [
   userEmailAttribute,
   purchaseIdAttribute,
   purchaseStatusAttribute,
+  statusReasonAttribute,
   stripeSessionIdAttribute,
   stripePaymentIntentIdAttribute,
   webhookEventIdAttribute,

@@ -60,11 +60,36 @@ export interface PurchaseView {
   stripe_checkout_session_id?: string;
   stripe_payment_intent_id?: string;
   stripe_charge_id?: string;
+  /** Why a purchase that is not settled yet waits (or why it failed): see statusReasons. */
+  status_reason?: StatusReason;
+  /** When the current reason began (workflow time, ISO), e.g. since when Stripe has not answered. */
+  status_reason_since?: string;
 }
+
+/**
+ * Why a purchase is where it is, for operators (the API's `status_reason`, Temporal's
+ * `RakubunStatusReason`): `awaiting_payment` (the buyer has not paid), `processing_at_stripe` (paid
+ * by a method that settles later: konbini, bank transfer), `stripe_unreachable` (reading Stripe has
+ * failed for a while and is being retried), `amount_mismatch` (Stripe took another amount than the
+ * package costs: never credited), `payment_failed`, `expired`, and `follows_dispute` (a dispute is
+ * open: its run waits for it to close).
+ */
+export const statusReasons = [
+  'awaiting_payment',
+  'processing_at_stripe',
+  'stripe_unreachable',
+  'amount_mismatch',
+  'payment_failed',
+  'expired',
+  'follows_dispute',
+] as const;
+export type StatusReason = (typeof statusReasons)[number];
 
 /** Result of reading a payment back from Stripe. */
 export interface PaymentCheck {
   outcome: 'paid' | 'pending' | 'failed' | 'expired' | 'mismatch';
+  /** The PaymentIntent's own status when it is still pending (`processing`: it settles later). */
+  stripe_status?: string;
   payment_intent_id?: string;
   charge_id?: string;
   detail?: string;

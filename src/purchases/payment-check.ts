@@ -24,7 +24,7 @@ export function checkPaymentIntent(terms: Terms, intent: PaymentIntentSnapshot):
   if (intent.status === 'requires_payment_method' && intent.lastPaymentError) {
     return { outcome: 'failed', ...ids, detail: intent.lastPaymentError.message ?? 'payment failed' };
   }
-  return { outcome: 'pending', ...ids };
+  return { outcome: 'pending', ...ids, stripe_status: intent.status };
 }
 
 export function checkCheckoutSession(terms: Terms, session: CheckoutSessionSnapshot): PaymentCheck {
@@ -46,7 +46,8 @@ export function checkCheckoutSession(terms: Terms, session: CheckoutSessionSnaps
       };
     }
   }
-  return { outcome: 'pending', ...ids };
+  const stripeStatus = session.paymentIntent?.status;
+  return { outcome: 'pending', ...ids, ...(stripeStatus ? { stripe_status: stripeStatus } : {}) };
 }
 
 /** A PaymentIntent still open: the deadline closes it before the last read. */

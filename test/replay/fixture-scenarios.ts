@@ -174,6 +174,15 @@ async function finished(ctx: RecorderContext, run: Execution): Promise<Execution
   return run;
 }
 
+/** Once the run has ended, however it ended (a failed purchase ends as a failed run). */
+async function ended(ctx: RecorderContext, run: Execution): Promise<Execution> {
+  await ctx.client.workflow
+    .getHandle(run.workflowId, run.runId)
+    .result()
+    .catch(() => undefined);
+  return run;
+}
+
 interface RetrySchedule {
   retry_delays_ms: number[];
   window_ms: number;
@@ -274,6 +283,40 @@ export const scenarios: Record<string, Scenario> = {
       const run = await restartPurchase(ctx, world, purchase.purchase_id, { after_sale_ms: 3_000 });
       await world.control(`checkout/sessions/${purchase.session_id}/pay`);
       return { 'purchase-checkout-after-sale-closed': await finished(ctx, run) };
+    },
+  },
+
+  // Recorded from the code with purchasePatches.completeWhenFinal (the patched path).
+  'purchase-v1-fulfilled': {
+    fixtures: ['purchase-v1-fulfilled'],
+    async record(ctx) {
+      const { purchase } = await fulfilledPurchase(ctx);
+      const run = await currentRun(ctx, purchaseWorkflowId(purchase.purchase_id));
+      return { 'purchase-v1-fulfilled': await finished(ctx, run) };
+    },
+  },
+
+  'purchase-v1-expired': {
+    fixtures: ['purchase-v1-expired'],
+    async record(ctx) {
+      const world = await ctx.purchases();
+      const purchase = await (await shopOf(ctx, world)).checkout();
+      await viewWhere(ctx, purchase.purchase_id, (v) => v.status === 'pending', 'started');
+      await world.control(`checkout/sessions/${purchase.session_id}/expire`);
+      const run = await currentRun(ctx, purchaseWorkflowId(purchase.purchase_id));
+      return { 'purchase-v1-expired': await ended(ctx, run) };
+    },
+  },
+
+  'purchase-v1-refund-new-run': {
+    fixtures: ['purchase-v1-refund-new-run'],
+    async record(ctx) {
+      const { world, purchase, chargeId } = await fulfilledPurchase(ctx);
+      await finished(ctx, await currentRun(ctx, purchaseWorkflowId(purchase.purchase_id)));
+      await world.control(`charges/${chargeId}/refund`);
+      await viewWhere(ctx, purchase.purchase_id, (v) => v.status === 'refunded', 'refunded');
+      const run = await currentRun(ctx, purchaseWorkflowId(purchase.purchase_id));
+      return { 'purchase-v1-refund-new-run': await finished(ctx, run) };
     },
   },
 

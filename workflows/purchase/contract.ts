@@ -14,6 +14,8 @@ export interface PurchaseWorkflowInput {
   deadline_grace_ms?: number;
   /** How long refunds and disputes are followed after fulfilment (default 180 days). */
   after_sale_ms?: number;
+  /** A read of Stripe running this long marks the purchase `stripe_unreachable` (default 30 s). */
+  slow_stripe_read_ms?: number;
 }
 
 export type PurchaseWorkflowResult = PurchaseView;
@@ -61,4 +63,21 @@ export const purchaseFailures = {
   stripeRejected: 'StripeRejected',
   /** The deadline passed, the payment was closed, and Stripe still says it is open. */
   undecided: 'PaymentUndecided',
+  /** The run's own end for a purchase whose payment failed (or did not match the price). */
+  failed: 'PurchaseFailed',
+  /** The run's own end for a purchase nobody paid in time. */
+  expired: 'PurchaseExpired',
+} as const;
+
+/**
+ * Behaviour changes to the workflow, each behind `patched(id)` so that runs started before replay
+ * the old path (see README, "Changing a workflow safely").
+ */
+export const purchasePatches = {
+  /**
+   * The run completes at fulfilment (fails when the payment failed or expired) instead of staying
+   * open 180 days; later refunds and disputes start a new run; the status reason is published;
+   * timers and activities carry summaries.
+   */
+  completeWhenFinal: 'purchase-complete-when-final',
 } as const;

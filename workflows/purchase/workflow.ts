@@ -1,20 +1,32 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   defineQuery,
   defineSignal,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { PurchaseActivities } from '../../activities/purchases';
 import { creditsHeldForDispute } from '../../src/credits/rules';
-import type { PaymentCheck, PurchaseStatus, PurchaseView } from '../../src/purchases/model';
+import type {
+  PaymentCheck,
+  PurchaseStatus,
+  PurchaseTerms,
+  PurchaseView,
+  StatusReason,
+} from '../../src/purchases/model';
 import {
   instanceIdAttribute,
   purchaseIdAttribute,
   purchaseStatusAttribute,
+  statusReasonAttribute,
   stripePaymentIntentIdAttribute,
   stripeSessionIdAttribute,
   userEmailAttribute,
@@ -25,6 +37,7 @@ import {
   type PurchaseWorkflowResult,
   paymentEventTypes,
   purchaseFailures,
+  purchasePatches,
   purchaseViewQueryName,
   type StripeEventSignal,
   stripeEventSignalName,
@@ -47,15 +60,29 @@ const activities = proxyActivities<PurchaseActivities>({
 
 const paymentEvents = new Set<string>(paymentEventTypes);
 const afterSaleEvents = new Set<string>(afterSaleEventTypes);
+const settledStatuses = new Set<PurchaseStatus>(['fulfilled', 'refunded', 'disputed']);
+
+/** A read of Stripe still running after this long: the purchase says Stripe is not answering. */
+const slowStripeReadMs = 30_000;
 
 /**
  * One purchase from checkout to its single outcome: waits for Stripe's word, reads the payment back
- * from Stripe, grants the credits once (the purchase id is the ledger's idempotency key), tells the
- * plugin, then follows refunds and disputes until the dispute window closes.
+ * from Stripe, grants the credits once (the purchase id is the ledger's idempotency key) and tells
+ * the plugin. The run completes when the outcome is final (fulfilled), or fails (payment failed,
+ * expired): Temporal UI shows the truth. A refund or dispute that comes later starts a new run of
+ * the same workflow id (the Stripe webhook's signalWithStart), which starts from the saved view,
+ * handles it, and completes (or waits while a dispute is open).
+ *
+ * Runs started before `purchasePatches.completeWhenFinal` keep the old shape: they stay open for
+ * refunds and disputes for 180 days, and end completed whatever the outcome.
  */
 export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseWorkflowResult> {
-  const terms = await activities.loadPurchaseTerms(input.purchase_id);
-  const view: PurchaseView = {
+  const v1 = patched(purchasePatches.completeWhenFinal);
+  const loaded = v1
+    ? await activities.loadPurchase(input.purchase_id)
+    : { terms: await activities.loadPurchaseTerms(input.purchase_id) };
+  const { terms } = loaded;
+  const view: PurchaseView = loaded.saved ?? {
     purchase_id: terms.purchase_id,
     status: 'pending',
     credit_type: terms.credit_type,
@@ -90,26 +117,86 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
         : []),
     ]);
   };
-  upsertSearchAttributes([
-    { key: purchaseIdAttribute, value: terms.purchase_id },
-    { key: instanceIdAttribute, value: terms.instance_id },
-    { key: userEmailAttribute, value: terms.user_email },
-  ]);
-  publishStatus('pending');
-
+  /** Why it waits (or failed), in the view, as a search attribute and as the run's current details. */
+  const publishReason = (reason: StatusReason | undefined, since = new Date().toISOString()) => {
+    if (!v1 || reason === view.status_reason) return;
+    if (reason) {
+      view.status_reason = reason;
+      view.status_reason_since = since;
+    } else {
+      delete view.status_reason;
+      delete view.status_reason_since;
+    }
+    upsertSearchAttributes([{ key: statusReasonAttribute, value: reason ?? null }]);
+    setCurrentDetails(
+      reason
+        ? `${view.status}: ${reason.replaceAll('_', ' ')} since ${since}`
+        : `${view.status}${view.credits_added ? `: ${view.credits_added} ${terms.credit_type} credits granted` : ''}`,
+    );
+  };
   const learnIds = (event: StripeEventSignal) => {
     view.stripe_checkout_session_id ??= event.checkout_session_id ?? undefined;
     view.stripe_payment_intent_id ??= event.payment_intent_id ?? undefined;
     view.stripe_charge_id ??= event.charge_id ?? undefined;
   };
 
-  const check = (closeIfOpen: boolean): Promise<PaymentCheck> =>
-    activities.checkPayment({
+  upsertSearchAttributes([
+    { key: purchaseIdAttribute, value: terms.purchase_id },
+    { key: instanceIdAttribute, value: terms.instance_id },
+    { key: userEmailAttribute, value: terms.user_email },
+  ]);
+
+  if (v1 && loaded.saved && settledStatuses.has(loaded.saved.status)) {
+    // A later run for a purchase already fulfilled: only refunds and disputes are news here.
+    publishStatus(view.status);
+    await followAfterSale({ terms, view, inbox, learnIds, publishStatus, publishReason, v1, input });
+    return view;
+  }
+  if (v1 && loaded.saved && (loaded.saved.status === 'failed' || loaded.saved.status === 'expired')) {
+    // News for a purchase that never paid: nothing to do but say so again.
+    publishStatus(view.status);
+    throw purchaseEnded(view);
+  }
+  publishStatus('pending');
+  publishReason('awaiting_payment');
+
+  const check = async (closeIfOpen: boolean): Promise<PaymentCheck> => {
+    const request = {
       terms,
       checkout_session_id: view.stripe_checkout_session_id,
       payment_intent_id: view.stripe_payment_intent_id,
       close_if_open: closeIfOpen,
-    });
+    };
+    if (!v1) return activities.checkPayment(request);
+    // While Stripe does not answer, the activity retries; after a while the purchase says so.
+    const watch = new CancellationScope();
+    const reasonBefore = view.status_reason;
+    watch
+      .run(() =>
+        sleep(input.slow_stripe_read_ms ?? slowStripeReadMs, {
+          summary: 'Stripe slow to answer: mark the purchase as waiting on Stripe',
+        }),
+      )
+      .then(
+        () => publishReason('stripe_unreachable'),
+        (error) => {
+          if (!isCancellation(error)) throw error;
+        },
+      );
+    try {
+      return await activities.checkPayment.executeWithOptions(
+        {
+          summary: closeIfOpen
+            ? 'Read the payment back from Stripe at the deadline, closing it if still open'
+            : 'Read the payment back from Stripe',
+        },
+        [request],
+      );
+    } finally {
+      watch.cancel();
+      if (view.status_reason === 'stripe_unreachable') publishReason(reasonBefore);
+    }
+  };
 
   /** Applies what Stripe said; returns true once the payment phase is decided. */
   const apply = (result: PaymentCheck, atDeadline: boolean): boolean => {
@@ -121,6 +208,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
         return true;
       case 'expired':
         publishStatus(view.last_payment_error ? 'failed' : 'expired');
+        publishReason(view.last_payment_error ? 'payment_failed' : 'expired');
         return true;
       case 'mismatch':
         // Stripe took a different amount than the package costs: never credit it; an operator decides.
@@ -130,6 +218,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
           detail: result.detail,
         });
         publishStatus('failed');
+        publishReason('amount_mismatch');
         return true;
       case 'failed':
         // A failed Checkout payment is final; a PaymentIntent may still be paid with another card.
@@ -137,10 +226,12 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
         if (terms.flow === 'checkout' || atDeadline) {
           view.failure_reason = view.last_payment_error;
           publishStatus('failed');
+          publishReason('payment_failed');
           return true;
         }
         return false;
       case 'pending':
+        publishReason(result.stripe_status === 'processing' ? 'processing_at_stripe' : 'awaiting_payment');
         return false;
     }
   };
@@ -149,7 +240,10 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
   const deadline = Date.parse(terms.pay_by) + (input.deadline_grace_ms ?? 10 * 60_000);
   let decided = false;
   while (!decided) {
-    const arrived = await condition(() => inbox.length > 0, Math.max(deadline - Date.now(), 1));
+    const remaining = Math.max(deadline - Date.now(), 1);
+    const arrived = v1
+      ? await condition(() => inbox.length > 0, remaining, { summary: 'Payment deadline (pay_by and grace)' })
+      : await condition(() => inbox.length > 0, remaining);
     if (!arrived) {
       decided = apply(await check(true), true);
       if (!decided)
@@ -171,31 +265,78 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     if (!(decided && afterSaleEvents.has(event.type))) inbox.shift();
   }
 
-  if (view.status === 'paid') {
-    const granted = await activities.grantPurchaseCredits({ terms });
-    view.credits_added = granted.delta;
-    view.balances = granted.balances;
-    view.granted = { transaction_id: granted.transaction_id, balances: granted.balances };
-    view.fulfilled_at = new Date().toISOString();
-    publishStatus('fulfilled');
+  if (view.status !== 'paid') {
     await activities.savePurchaseView(view);
-    await activities.notifyCreditsUpdated({
-      terms,
-      delta: granted.delta,
-      reason: 'purchase',
-      ledger_seq: granted.ledger_seq,
-      balances: granted.balances,
-    });
-  } else {
-    await activities.savePurchaseView(view);
+    if (v1) throw purchaseEnded(view);
     return view;
   }
+  const granted = await activities.grantPurchaseCredits({ terms });
+  view.credits_added = granted.delta;
+  view.balances = granted.balances;
+  view.granted = { transaction_id: granted.transaction_id, balances: granted.balances };
+  view.fulfilled_at = new Date().toISOString();
+  publishStatus('fulfilled');
+  publishReason(undefined);
+  await activities.savePurchaseView(view);
+  await activities.notifyCreditsUpdated({
+    terms,
+    delta: granted.delta,
+    reason: 'purchase',
+    ledger_seq: granted.ledger_seq,
+    balances: granted.balances,
+  });
+  await followAfterSale({ terms, view, inbox, learnIds, publishStatus, publishReason, v1, input });
+  return view;
+}
 
-  // Phase 2: refunds and disputes, for as long as the card network allows them.
-  const afterSaleEnds = Date.now() + (input.after_sale_ms ?? 180 * 24 * 3600_000);
-  let creditsRemoved = 0;
+/** Failed and expired purchases end as failed runs, with the view as the failure's details. */
+function purchaseEnded(view: PurchaseView): ApplicationFailure {
+  const type = view.status === 'expired' ? purchaseFailures.expired : purchaseFailures.failed;
+  return ApplicationFailure.nonRetryable(
+    `purchase ${view.status}${view.failure_reason ? `: ${view.failure_reason}` : ''}`,
+    type,
+    view,
+  );
+}
+
+interface AfterSale {
+  terms: PurchaseTerms;
+  view: PurchaseView;
+  inbox: StripeEventSignal[];
+  learnIds(event: StripeEventSignal): void;
+  publishStatus(status: PurchaseStatus): void;
+  publishReason(reason: StatusReason | undefined): void;
+  v1: boolean;
+  input: PurchaseWorkflowInput;
+}
+
+/**
+ * Phase 2: refunds and disputes. Old runs wait for them until the card network's window closes
+ * (180 days); a v1 run handles what has come and completes, waiting longer only while a dispute
+ * is open. Every event is read back from Stripe by its activity.
+ */
+async function followAfterSale(run: AfterSale): Promise<void> {
+  const { terms, view, inbox, learnIds, publishStatus, publishReason, v1, input } = run;
+  const window = input.after_sale_ms ?? 180 * 24 * 3600_000;
+  const afterSaleEnds = Date.parse(view.fulfilled_at ?? terms.created_at) + window;
+  // Old runs measured the window from the moment they got here (fulfilment): keep exactly that.
+  const oldWindowEnds = Date.now() + window;
+  let creditsRemoved = view.credits_clawed_back ?? 0;
   for (;;) {
-    const arrived = await condition(() => inbox.length > 0, Math.max(afterSaleEnds - Date.now(), 1));
+    let arrived: boolean;
+    if (!v1) {
+      arrived = await condition(() => inbox.length > 0, Math.max(oldWindowEnds - Date.now(), 1));
+    } else if (inbox.length > 0) {
+      arrived = true;
+    } else if (view.dispute?.status === 'open') {
+      publishReason('follows_dispute');
+      arrived = await condition(() => inbox.length > 0, Math.max(afterSaleEnds - Date.now(), 1), {
+        summary: 'Wait for the open dispute to close',
+      });
+    } else {
+      // Nothing more to do: complete (news that comes later starts a new run).
+      arrived = false;
+    }
     if (!arrived) break;
     const event = inbox.shift()!;
     learnIds(event);
@@ -261,10 +402,10 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       } else {
         publishStatus('disputed');
       }
+      publishReason(undefined);
     } else {
       continue; // a late payment event: the payment is already decided
     }
     await activities.savePurchaseView(view);
   }
-  return view;
 }

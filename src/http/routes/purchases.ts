@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
-import { type PurchaseView, purchaseStatuses } from '../../purchases/model';
+import { type PurchaseView, purchaseStatuses, statusReasons } from '../../purchases/model';
 import { offSiteRedirects } from '../../purchases/redirects';
 import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
@@ -89,6 +89,13 @@ export const purchaseResponse = z.object({
     .object({ id: z.string(), status: z.enum(['open', 'won', 'lost']), credits_held: z.number().int() })
     .optional(),
   failure_reason: z.string().optional(),
+  status_reason: z
+    .enum(statusReasons)
+    .optional()
+    .describe(
+      'Why it waits or failed: awaiting_payment, processing_at_stripe, stripe_unreachable, amount_mismatch, ...',
+    ),
+  status_reason_since: z.iso.datetime().optional(),
 });
 export const adminPurchasesQuery = z.object({
   user_email: emailField.optional(),
@@ -112,6 +119,8 @@ async function purchaseBody(deps: AppDeps, doc: PurchaseDoc) {
     ...(view.refunded_amount ? { refunded_amount: view.refunded_amount } : {}),
     ...(view.dispute ? { dispute: view.dispute } : {}),
     ...(view.failure_reason ? { failure_reason: view.failure_reason } : {}),
+    ...(view.status_reason ? { status_reason: view.status_reason } : {}),
+    ...(view.status_reason_since ? { status_reason_since: view.status_reason_since } : {}),
   };
 }
 
