@@ -3,7 +3,7 @@ import { webhookAttempts } from '../../src/webhooks/attempts';
 import { findDeliveries } from '../../src/webhooks/deliveries';
 import { publishEvent } from '../../src/webhooks/publish';
 import { asPlugin, call, registerPlugin } from '../helpers/plugin-client';
-import { adminToken, type Harness, quickSchedule, webhookHarness } from './harness';
+import { adminToken, creditsData, type Harness, quickSchedule, webhookHarness } from './harness';
 import { verifyRakubunSignature, verifyStandardWebhook } from './independent-verifier';
 import { type Receiver, startReceiver } from './receiver';
 
@@ -32,8 +32,9 @@ describe('webhook delivery', function () {
     const data = {
       user_id: 42,
       user_email: 'u@example.jp',
-      credits: { article: 5 },
+      credits: { article_credits: 5 },
       delta: 5,
+      reason: 'purchase',
       ledger_seq: 1,
     };
     const published = await publishEvent(h.publisher, {
@@ -209,7 +210,7 @@ describe('webhook delivery', function () {
       await publishEvent(h.publisher, {
         instance_id: plugin.instance_id,
         event: 'credits_updated',
-        data: { user_id: `u${seq}`, ledger_seq: seq },
+        data: creditsData({ user_id: `u${seq}`, ledger_seq: seq }),
       });
     }
     await fast.waitFor(10, 10_000);
@@ -228,7 +229,7 @@ describe('webhook delivery', function () {
       publishEvent(h.publisher, {
         instance_id: plugin.instance_id,
         event: 'credits_updated',
-        data: { user_id: 7, ledger_seq: seq, credits: { article: seq } },
+        data: creditsData({ user_id: 7, ledger_seq: seq, credits: { article_credits: seq } }),
         schedule: quickSchedule(300, 60_000),
       });
     const older = await credits(1);

@@ -108,3 +108,16 @@ export function quickSchedule(stepMs: number, windowMs: number): RetrySchedule {
 }
 
 export const adminToken = () => process.env.ADMIN_API_TOKEN!;
+
+/** A whole credits_updated `data`, as the catalogue wants it (publishing checks it). */
+export function creditsData(overrides: Record<string, unknown> = {}) {
+  return {
+    user_id: 7,
+    user_email: 'user@example.jp',
+    credits: { article_credits: 0 },
+    delta: 1,
+    reason: 'test',
+    ledger_seq: 1,
+    ...overrides,
+  };
+}

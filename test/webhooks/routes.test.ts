@@ -3,7 +3,7 @@ import { publishEvent } from '../../src/webhooks/publish';
 import { startTestApi } from '../helpers/env';
 import { asPlugin, type CallResult, issuedSecrets, registerPlugin } from '../helpers/plugin-client';
 import { assertResponseMatches } from '../helpers/response-schema';
-import { type Harness, quickSchedule, webhookHarness } from './harness';
+import { creditsData, type Harness, quickSchedule, webhookHarness } from './harness';
 import { type Receiver, startReceiver } from './receiver';
 
 function assertError(result: CallResult, status: number, code: string) {
@@ -150,7 +150,7 @@ describe('webhook endpoints API', function () {
       const credits = await publishEvent(h.publisher, {
         instance_id: plugin.instance_id,
         event: 'credits_updated',
-        data: { user_id: 1, ledger_seq: 1 },
+        data: creditsData({ user_id: 1, ledger_seq: 1 }),
       });
       assert.deepEqual(
         credits.deliveries.map((d) => d.endpoint_id),

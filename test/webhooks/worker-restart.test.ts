@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { publishEvent } from '../../src/webhooks/publish';
 import { registerPlugin } from '../helpers/plugin-client';
-import { type Harness, quickSchedule, webhookHarness } from './harness';
+import { creditsData, type Harness, quickSchedule, webhookHarness } from './harness';
 import { startReceiver } from './receiver';
 
 describe('webhook delivery across a worker restart', function () {
@@ -19,7 +19,7 @@ describe('webhook delivery across a worker restart', function () {
       const published = await publishEvent(h.publisher, {
         instance_id: plugin.instance_id,
         event: 'credits_updated',
-        data: { user_id: 3, ledger_seq: 9 },
+        data: creditsData({ user_id: 3, ledger_seq: 9 }),
         schedule: quickSchedule(500, 10 * 60_000),
       });
       await site.waitFor(1);
