@@ -26,6 +26,7 @@ export function grantExpiryScheduler(workflows: WorkflowStarter) {
     try {
       await workflows.start(grantExpiryWorkflowType, {
         workflowId: grantExpiryWorkflowId(grant.transaction_id),
+        staticSummary: `Expire what is left of ${grant.delta} ${grant.credit_type} credits (grant ${grant.transaction_id}) at ${grant.expires_at?.toISOString()}`,
         args: [grantExpiryInput(grant)],
         // Also after the run has finished: an old grant replayed later must not expire twice
         // (the ledger key would refuse it anyway; this spares the pointless run).

@@ -132,6 +132,6 @@ export async function beginPurchase(
     result = { payment_intent_id: intent.id, client_secret: intent.clientSecret };
   }
 
-  await startPurchaseWorkflow(deps.workflows, { purchase_id: purchaseId });
+  await startPurchaseWorkflow(deps.workflows, { purchase_id: purchaseId }, stored);
   return { purchase_id: purchaseId, ...result, amount: stored.amount, currency: stored.currency };
 }

@@ -1,5 +1,6 @@
 import {
   type PurchaseWorkflowInput,
+  purchaseSummary,
   purchaseViewQueryName,
   purchaseWorkflowId,
   purchaseWorkflowType,
@@ -12,9 +13,14 @@ import type { PurchaseView } from './model';
 // How the API (and reconciliation) talk to purchase workflows. The workflow id comes from the
 // purchase, so every start and every event for one purchase meets the same run.
 
-export async function startPurchaseWorkflow(workflows: WorkflowStarter, input: PurchaseWorkflowInput) {
+export async function startPurchaseWorkflow(
+  workflows: WorkflowStarter,
+  input: PurchaseWorkflowInput,
+  terms: { credits: number; credit_type: string; amount: number; currency: string },
+) {
   await workflows.start(purchaseWorkflowType, {
     workflowId: purchaseWorkflowId(input.purchase_id),
+    staticSummary: purchaseSummary(input.purchase_id, terms),
     args: [input],
     // A retried API request finds the run already there: that is success, not an error.
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -29,6 +35,8 @@ export async function signalPurchase(
 ) {
   await workflows.signalWithStart(purchaseWorkflowType, {
     workflowId: purchaseWorkflowId(purchaseId),
+    // Used only when this starts a run: a new purchase's first event, or news after its run ended.
+    staticSummary: purchaseSummary(purchaseId, { stripe_event: event.type }),
     args: [{ purchase_id: purchaseId } satisfies PurchaseWorkflowInput],
     signal: stripeEventSignalName,
     signalArgs: [event],

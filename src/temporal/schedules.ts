@@ -17,6 +17,7 @@ export async function ensureMaintenanceSchedule(workflows: WorkflowStarter, logg
       workflowType: maintenanceWorkflowType,
       taskQueue: workflows.taskQueue,
       args: [],
+      staticSummary: 'Maintenance sweep: restart webhook work and expiry timers whose start was lost',
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   });
@@ -38,6 +39,7 @@ export async function ensureReconciliationSchedule(
       workflowType: reconciliationWorkflowType,
       taskQueue: workflows.taskQueue,
       args: [{}],
+      staticSummary: 'Reconciliation: ask Stripe for paid purchases not fulfilled here',
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   });

@@ -10,16 +10,22 @@ import type { Config } from '../config';
 // besides the worker that reads TEMPORAL_TASK_QUEUE), so a caller names the workflow by its
 // contract's type name and gives its id and arguments.
 
+/**
+ * Every start names the run for people: `staticSummary` is the line Temporal UI shows for it (what
+ * purchase, which endpoint), so it is required here.
+ */
+type Summarised<T> = Omit<T, 'taskQueue' | 'staticSummary'> & { staticSummary: string };
+
 export interface WorkflowStarter {
   readonly client: Client;
   readonly taskQueue: string;
-  start(workflowType: string, options: Omit<WorkflowStartOptions, 'taskQueue'>): Promise<WorkflowHandle>;
+  start(workflowType: string, options: Summarised<WorkflowStartOptions>): Promise<WorkflowHandle>;
   /** Signals the run with this id, starting it first if none is running. Signals are named by string. */
   signalWithStart(workflowType: string, options: SignalWithStartOptions): Promise<WorkflowHandle>;
   handle(workflowId: string): WorkflowHandle;
 }
 
-export type SignalWithStartOptions = Omit<WorkflowStartOptions, 'taskQueue'> & {
+export type SignalWithStartOptions = Summarised<WorkflowStartOptions> & {
   signal: string;
   signalArgs: unknown[];
 };

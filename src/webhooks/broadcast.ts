@@ -101,6 +101,9 @@ export async function startBroadcast(
   const workflowId = broadcastWorkflowId(broadcastId);
   await deps.workflows.start(broadcastWorkflowType, {
     workflowId,
+    staticSummary: `Broadcast ${request.event} to ${
+      request.instance_ids ? `${request.instance_ids.length} chosen instances` : 'every active instance'
+    }`,
     args: [
       {
         broadcast_id: broadcastId,

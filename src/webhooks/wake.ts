@@ -62,6 +62,7 @@ export async function markAsleep(db: Db, endpoint: EndpointRef): Promise<void> {
 async function signalEndpoint(deps: WakeDeps, endpoint: EndpointRef): Promise<void> {
   await deps.workflows.signalWithStart(webhookEndpointWorkflowType, {
     workflowId: endpointWorkflowId(endpoint),
+    staticSummary: `Webhooks to ${endpoint.instance_id}, endpoint ${endpoint.endpoint_id}`,
     args: [pick(endpoint)],
     signal: wakeSignalName,
     signalArgs: [],

@@ -17,6 +17,12 @@ export interface GrantExpiryResult {
   replayed: boolean;
 }
 
+/** Behaviour changes, each behind `patched(id)` so that runs started before replay the old path. */
+export const grantExpiryPatches = {
+  /** The expiry timer carries a summary (Temporal UI shows what it waits for). */
+  namedTimer: 'grant-expiry-named-timer',
+} as const;
+
 export const grantExpiryFailures = {
   /** The grant to expire is not in the ledger: nothing to take back, ever. */
   grantNotFound: 'GrantNotFoundError',

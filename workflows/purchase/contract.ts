@@ -8,6 +8,16 @@ export const purchaseWorkflowType = 'purchaseWorkflow';
 /** From the purchase: every start and every Stripe event for one purchase meets the same run. */
 export const purchaseWorkflowId = (purchaseId: string) => `purchase:${purchaseId}`;
 
+/** The line Temporal UI shows for a run: what is bought, or which Stripe news started it. */
+export function purchaseSummary(
+  purchaseId: string,
+  what: { credits: number; credit_type: string; amount: number; currency: string } | { stripe_event: string },
+): string {
+  return 'stripe_event' in what
+    ? `Purchase ${purchaseId}: ${what.stripe_event} from Stripe`
+    : `Purchase ${purchaseId}: ${what.credits} ${what.credit_type} credits for ${what.amount} ${what.currency}`;
+}
+
 export interface PurchaseWorkflowInput {
   purchase_id: string;
   /** How long after the deadline to wait for late events before asking Stripe (default 10 minutes). */

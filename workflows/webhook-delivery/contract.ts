@@ -34,6 +34,17 @@ export interface WebhookDeliveryResult {
 
 export const deliveryStateQueryName = 'deliveryState';
 
+export const deliveryFailures = {
+  /** Retries ran out: the delivery is dead-lettered (or failed, for a one-shot send). */
+  exhausted: 'DeliveryExhausted',
+} as const;
+
+/** Behaviour changes, each behind `patched(id)` so that runs started before replay the old path. */
+export const deliveryPatches = {
+  /** Attempts numbered, timers named, and a dead letter ends the run as failed. */
+  visibleAttempts: 'delivery-visible-attempts',
+} as const;
+
 export interface DeliveryState {
   attempts: number;
   deferrals: number;

@@ -1,7 +1,9 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -11,6 +13,8 @@ import type { WebhookActivities } from '../../activities/webhooks';
 import { deferralDelayMs, nextAttemptAt } from '../../src/webhooks/backoff';
 import {
   type DeliveryState,
+  deliveryFailures,
+  deliveryPatches,
   deliveryStateQueryName,
   type WebhookDeliveryInput,
   type WebhookDeliveryResult,
@@ -45,6 +49,7 @@ const { endWebhookDelivery } = proxyActivities<WebhookActivities>({
 const neverAttemptedGraceMs = 24 * 3600_000;
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  const visible = patched(deliveryPatches.visibleAttempts);
   const info = workflowInfo();
   const deadline = info.startTime.getTime() + input.schedule.window_ms;
   let attempts = input.carried?.attempts ?? 0;
@@ -61,18 +66,24 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const exhausted = async (reason: string): Promise<WebhookDeliveryResult> => {
     const status = input.schedule.on_exhausted === 'fail' ? 'failed' : 'dead_lettered';
     await endWebhookDelivery({ delivery_id: input.delivery_id, status, reason });
+    // A dead letter is a failure an operator should see in Temporal UI, not a green "Completed".
+    if (visible)
+      throw ApplicationFailure.nonRetryable(`${status}: ${reason}`, deliveryFailures.exhausted, { attempts });
     return { status, attempts, reason };
   };
 
   for (;;) {
     let result: Awaited<ReturnType<WebhookActivities['attemptWebhookDelivery']>>;
     try {
-      result = await attemptWebhookDelivery({
+      const request = {
         delivery_id: input.delivery_id,
         run_id: info.firstExecutionRunId,
         attempt: attempts + 1,
         ...(hostHint ? { host_hint: hostHint } : {}),
-      });
+      };
+      result = visible
+        ? await attemptWebhookDelivery.executeWithOptions({ summary: `Attempt ${attempts + 1}` }, [request])
+        : await attemptWebhookDelivery(request);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       // The attempt itself could not run (database down, worker lost): it may have sent, so it counts.
@@ -97,7 +108,9 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       );
       deferrals += 1;
       nextAttemptAtMs = clock + pause;
-      await sleep(pause);
+      await (visible
+        ? sleep(pause, { summary: `Receiver host busy: wait before attempt ${attempts + 1}` })
+        : sleep(pause));
       clock += pause;
     } else {
       attempts += 1;
@@ -112,7 +125,9 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       );
       if (next === undefined) return exhausted(`no success after ${attempts} attempts: ${result.error}`);
       nextAttemptAtMs = next;
-      await sleep(next - clock);
+      await (visible
+        ? sleep(next - clock, { summary: `Retry: attempt ${attempts + 1}` })
+        : sleep(next - clock));
       clock = next;
     }
 

@@ -15,11 +15,19 @@ export interface EndpointWorkflowResult {
   drains: number;
 }
 
+/** Behaviour changes, each behind `patched(id)` so that runs started before replay the old path. */
+export const endpointPatches = {
+  /** Drains are numbered, timers named, and each drain's outcome shown as the run's current details. */
+  visibleDrains: 'endpoint-visible-drains',
+} as const;
+
 export interface EndpointDrainResult {
   /** HTTP attempts made by this drain. */
   attempts: number;
   /** Deliveries that ended (delivered, gone, superseded, dead-lettered...). */
   ended: number;
+  /** The last failed attempt of this drain, for operators: status or error, and which delivery. */
+  last_failure?: string;
   /** Left queued for later: when the earliest is due (0: drain again now). Absent: nothing queued. */
   next_due_in_ms?: number;
 }

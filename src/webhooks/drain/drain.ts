@@ -82,6 +82,8 @@ class EndpointDrain implements DrainHandle {
   private failure: unknown;
   private nudge: (() => void) | undefined;
   private attempts = 0;
+  /** The last failed attempt, for the workflow's current details (what operators see first). */
+  private lastFailure: string | undefined;
   private ended = 0;
   private lastWorkAt = Date.now();
   private readonly startedAt = Date.now();
@@ -162,7 +164,11 @@ class EndpointDrain implements DrainHandle {
   }
 
   private result(): EndpointDrainResult {
-    const result: EndpointDrainResult = { attempts: this.attempts, ended: this.ended };
+    const result: EndpointDrainResult = {
+      attempts: this.attempts,
+      ended: this.ended,
+      ...(this.lastFailure ? { last_failure: this.lastFailure } : {}),
+    };
     // Handed back while awake (time is up, or the worker is stopping): drain again now, wherever.
     if (this.open && (this.known.size > 0 || this.deps.stopping?.aborted))
       return { ...result, next_due_in_ms: 0 };
@@ -407,6 +413,7 @@ class EndpointDrain implements DrainHandle {
       retryAfterMs,
     );
     const statusCode = result.kind === 'response' ? result.status : undefined;
+    this.lastFailure = `${entry._id} attempt ${attempt}: ${statusCode ?? error ?? 'failed'}`;
     if (next === undefined) {
       this.forget(entry);
       const status = entry.schedule.on_exhausted === 'fail' ? 'failed' : 'dead_lettered';
