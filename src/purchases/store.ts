@@ -1,6 +1,15 @@
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
+import {
+  allOf,
+  descendingAfter,
+  descendingSort,
+  type KeysetPage,
+  type KeysetRequest,
+  pageFrom,
+} from '../mongo/keyset';
+import { emailMatch } from '../mongo/text-match';
 import type { PurchaseTerms, PurchaseView } from './model';
 
 /**
@@ -79,12 +88,40 @@ export async function saveOutcome(db: Db, view: PurchaseView) {
 
 export interface PurchaseFilter {
   instance_id?: string;
+  /** Matched trimmed and in any case (mongo/text-match.ts). */
   user_email?: string;
   status?: string;
+  /** created_at from (inclusive) and until (exclusive). */
+  since?: Date;
+  until?: Date;
 }
 
-export function listPurchases(db: Db, filter: PurchaseFilter, limit = 100) {
-  const query: Record<string, string> = {};
-  for (const [field, value] of Object.entries(filter)) if (value) query[field] = value;
-  return purchases(db).find(query, { projection: shown }).sort({ created_at: -1 }).limit(limit).toArray();
+const listOrder = ['created_at', 'purchase_id'];
+
+/**
+ * Purchases newest first, a page at a time (mongo/keyset.ts; the key is created_at, an ISO string as
+ * begin.ts writes it, and the purchase id).
+ */
+export async function listPurchases(
+  db: Db,
+  filter: PurchaseFilter,
+  page: KeysetRequest,
+): Promise<KeysetPage<PurchaseDoc>> {
+  const createdAt = {
+    ...(filter.since ? { $gte: filter.since.toISOString() } : {}),
+    ...(filter.until ? { $lt: filter.until.toISOString() } : {}),
+  };
+  const query = allOf(
+    filter.instance_id !== undefined ? { instance_id: filter.instance_id } : undefined,
+    filter.user_email !== undefined ? { user_email: emailMatch(filter.user_email) } : undefined,
+    filter.status !== undefined ? { status: filter.status } : undefined,
+    Object.keys(createdAt).length > 0 ? { created_at: createdAt } : undefined,
+    descendingAfter(listOrder, page.after),
+  );
+  const docs = await purchases(db)
+    .find(query, { projection: shown })
+    .sort(descendingSort(listOrder))
+    .limit(page.limit + 1)
+    .toArray();
+  return pageFrom(docs, page.limit, (doc) => [doc.created_at, doc.purchase_id]);
 }

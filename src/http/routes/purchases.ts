@@ -3,11 +3,12 @@ import { creditFieldsSchema } from '../../ledger/credit-fields';
 import { beginPurchase } from '../../purchases/begin';
 import { type PurchaseView, purchaseStatuses, statusReasons } from '../../purchases/model';
 import { offSiteRedirects } from '../../purchases/redirects';
-import { findPurchase, findPurchaseByStripeId, listPurchases, type PurchaseDoc } from '../../purchases/store';
+import { findPurchase, findPurchaseByStripeId, type PurchaseDoc } from '../../purchases/store';
 import { type VerifyOutcome, verifyPurchase } from '../../purchases/verify';
 import { queryPurchase } from '../../purchases/workflow-client';
 import { type AppDeps, callerInstance } from '../context';
 import { ApiError, notFound } from '../errors';
+import { adminPurchasesQuery, purchaseListBody, purchaseListResponse } from '../purchase-list';
 import { type Route, type RouteContext, route } from '../route';
 import { emailField, userIdField } from '../schemas/common';
 
@@ -97,12 +98,6 @@ export const purchaseResponse = z.object({
     ),
   status_reason_since: z.iso.datetime().optional(),
 });
-export const adminPurchasesQuery = z.object({
-  user_email: emailField.optional(),
-  instance_id: z.string().max(128).optional(),
-  status: z.enum(purchaseStatuses).optional(),
-});
-
 /** The purchase as the contract shows it: the workflow's live view when it answers, else the record. */
 async function purchaseBody(deps: AppDeps, doc: PurchaseDoc) {
   const view: Partial<PurchaseView> =
@@ -277,11 +272,12 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
     route({
       method: 'get',
       path: '/admin/v1/purchases',
-      summary: 'Find purchases',
+      summary: 'Find purchases, newest first (paged; since/until on created_at)',
       auth: 'admin',
       query: adminPurchasesQuery,
+      response: purchaseListResponse,
       async handler(ctx, input) {
-        ctx.body = { success: true, purchases: await listPurchases(deps.db, input.query()) };
+        ctx.body = { success: true, ...(await purchaseListBody(deps.db, input.query())) };
       },
     }),
   ];

@@ -22,6 +22,16 @@ const emailPattern =
 
 export const emailField = z.email({ pattern: emailPattern, message: 'expected an email address' }).max(254);
 
+/**
+ * An email an operator searches by: the same rule, after trimming (matching is case-insensitive too,
+ * see mongo/text-match.ts).
+ */
+export const emailSearchField = z
+  .string()
+  .trim()
+  .email({ pattern: emailPattern, message: 'expected an email address' })
+  .max(254);
+
 export const versionField = z.string().min(1).max(64);
 
 /** WordPress sends integer user ids, desktop apps strings: both are accepted (the ledger normalises). */
@@ -54,6 +64,13 @@ export const creditDeltaField = z
   .refine((delta) => delta !== 0, { message: 'must be a non-zero integer' });
 
 export const isoDateField = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time' });
+
+/** A bound of a time range an operator asks for: a day (`2025-11-06`, midnight UTC) or an ISO 8601 time. */
+export const timeBoundField = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    message: 'expected a date (2025-11-06) or an ISO 8601 time',
+  })
+  .transform((text) => new Date(text.length === 10 ? `${text}T00:00:00Z` : text));
 
 /**
  * An integer that may arrive as JSON number or as a decimal string (values WordPress reads with
