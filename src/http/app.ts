@@ -12,6 +12,8 @@ import { type Route, routerFor } from './route';
 import { adminCreditRoutes } from './routes/admin-credits';
 import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminPackageRoutes } from './routes/admin-packages';
+import { adminStatsRoutes } from './routes/admin-stats';
+import { adminUserRoutes } from './routes/admin-users';
 import { adminWebhookRoutes } from './routes/admin-webhooks';
 import { analyticsRoutes } from './routes/analytics';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -52,6 +54,8 @@ export function appRoutes(deps: AppDeps): Route[][] {
     stripeWebhookRoutes(deps),
     pluginConfigRoutes(deps),
     adminInstanceRoutes(deps),
+    adminUserRoutes(deps),
+    adminStatsRoutes(deps),
     adminCreditRoutes({ ...deps, ledger }),
     adminPackageRoutes({ ...deps, packages }),
     webhookRoutes(deps),

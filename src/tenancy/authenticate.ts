@@ -21,6 +21,7 @@ export async function credentialGrant(
   token: string,
   now: Date,
 ): Promise<Grant | undefined> {
+  if (instance.deleted_at) return undefined; // an operator deleted it: nothing of it works
   const scoped = parseScopedKey(token);
   if (scoped) {
     const key = await findApiKey(db, scoped.keyId);

@@ -97,6 +97,8 @@ export interface InstanceDoc extends InstanceProfile {
   previous_webhook_secret?: StoredSecret;
   previous_webhook_secret_expires_at?: Date;
   credentials_version: number;
+  /** Set by an operator's delete: the record stays (disabled, no credentials) with its ledger. */
+  deleted_at?: Date;
   created_at: Date;
   updated_at: Date;
 }
@@ -394,6 +396,48 @@ export async function setInstanceStatus(
   });
   forgetInstance(db, instanceId);
   return updated;
+}
+
+/**
+ * An operator's delete: every credential of the instance stops working (its api token, a token
+ * rotated out and still in grace, every scoped key), and it is disabled. The record stays, so the id
+ * cannot be registered again by someone else and take over the accounts, and its ledger is kept.
+ * Deleting again changes nothing but revokes the keys once more (a crash between the two writes
+ * leaves no key working: credentialGrant refuses a deleted instance's keys anyway). Null when there
+ * is no such instance; `deletedNow` is false when it was deleted before.
+ */
+export async function deleteInstance(
+  db: Db,
+  instanceId: string,
+  now = new Date(),
+): Promise<{ instance: InstanceDoc; deletedNow: boolean } | null> {
+  const deleted = await instances(db).findOneAndUpdate(
+    { instance_id: instanceId, deleted_at: { $exists: false } },
+    {
+      $set: {
+        status: 'disabled',
+        disabled_reason: 'deleted by operator',
+        deleted_at: now,
+        updated_at: now,
+        // No token hashes to the empty string (credentials.ts: tokenMatches).
+        api_token_hash: '',
+      },
+      $unset: {
+        previous_api_token_hash: '',
+        previous_api_token_expires_at: '',
+        pending_reason: '',
+        verification_event_id: '',
+      },
+    },
+    { returnDocument: 'after', projection: { _id: 0 } },
+  );
+  forgetInstance(db, instanceId);
+  const instance = deleted ?? (await findInstance(db, instanceId));
+  if (!instance?.deleted_at) return null;
+  await db
+    .collection(collectionNames.apiKeys)
+    .updateMany({ instance_id: instanceId, revoked_at: { $exists: false } }, { $set: { revoked_at: now } });
+  return { instance, deletedNow: deleted !== null };
 }
 
 /** Where and how to sign webhooks for an instance (the delivery activities use this). */
