@@ -56,6 +56,38 @@ const creditAmounts = z
     ),
   );
 
+const operatorName = /^[a-z0-9_-]{1,64}$/;
+
+/**
+ * `alice:<token>,bob:<token>`: one bearer token per operator, so admin writes record who made them.
+ * Messages name the operator or the entry's place, never a token.
+ */
+const operatorTokenList = z.string().transform((value, ctx) => {
+  const operators: Array<{ operator: string; token: string }> = [];
+  const entries = value.split(',').map((part) => part.trim());
+  for (const [index, entry] of entries.entries()) {
+    if (entry === '') continue;
+    const colon = entry.indexOf(':');
+    const operator = colon > 0 ? entry.slice(0, colon) : '';
+    const token = colon > 0 ? entry.slice(colon + 1) : '';
+    const problem = !operatorName.test(operator)
+      ? `entry ${index + 1}: expected name:token, the name of a-z, 0-9, _ and - (at most 64)`
+      : token.length < 32 || /\s/.test(token)
+        ? `${operator}: expected a token of at least 32 characters, without spaces`
+        : operators.some((known) => known.operator === operator)
+          ? `${operator}: named twice`
+          : operators.some((known) => known.token === token)
+            ? `${operator}: the same token as another operator`
+            : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else operators.push({ operator, token });
+  }
+  if (operators.length === 0 && entries.every((entry) => entry === '')) {
+    ctx.addIssue({ code: 'custom', message: 'expected name:token pairs, e.g. alice:<token>,bob:<token>' });
+  }
+  return operators;
+});
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(3000),
@@ -86,6 +118,12 @@ export const configSchema = z.object({
 
   PUBLIC_BASE_URL: url.default('http://localhost:3000'),
   ADMIN_API_TOKEN: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  /** Named operator tokens; ADMIN_API_TOKEN, if set, is the operator `admin` besides them. */
+  ADMIN_API_TOKENS: operatorTokenList.optional(),
+  /** Bearer token of the Prometheus scraper for `/metrics` (operator tokens are accepted too). */
+  METRICS_TOKEN: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  /** The worker's `/metrics` listener (on HOST); unset: none. */
+  WORKER_METRICS_PORT: port.optional(),
   // WordPress/: the plugin's checkout calls go through wp_remote_post with WordPress's default User-Agent.
   ALLOWED_USER_AGENTS: csv.default(['Rakubun-WordPress-Plugin/', 'WordPress/']),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
@@ -126,6 +164,8 @@ const secretNames = new Set([
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'ADMIN_API_TOKEN',
+  'ADMIN_API_TOKENS',
+  'METRICS_TOKEN',
   'WEBHOOK_SECRET_ENCRYPTION_KEY',
   'MONGODB_URL',
 ]);
@@ -146,13 +186,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const parsed = configSchema.safeParse(input);
   if (parsed.success) {
-    const unknownTypes = Object.keys(parsed.data.WELCOME_CREDITS).filter(
-      (type) => !parsed.data.CREDIT_TYPES.includes(type),
+    const config = parsed.data;
+    const problems: string[] = [];
+    const unknownTypes = Object.keys(config.WELCOME_CREDITS).filter(
+      (type) => !config.CREDIT_TYPES.includes(type),
     );
-    if (unknownTypes.length === 0) return parsed.data;
-    throw new ConfigError([
-      `WELCOME_CREDITS: ${unknownTypes.join(', ')} not in CREDIT_TYPES (${parsed.data.CREDIT_TYPES.join(', ')})`,
-    ]);
+    if (unknownTypes.length > 0) {
+      problems.push(
+        `WELCOME_CREDITS: ${unknownTypes.join(', ')} not in CREDIT_TYPES (${config.CREDIT_TYPES.join(', ')})`,
+      );
+    }
+    for (const { operator, token } of config.ADMIN_API_TOKENS ?? []) {
+      if (config.ADMIN_API_TOKEN === undefined) break;
+      if (operator === 'admin') problems.push("ADMIN_API_TOKENS: admin is ADMIN_API_TOKEN's operator");
+      else if (token === config.ADMIN_API_TOKEN)
+        problems.push(`ADMIN_API_TOKENS: ${operator}: the same token as ADMIN_API_TOKEN`);
+    }
+    if (problems.length === 0) return config;
+    throw new ConfigError(problems);
   }
 
   const problems = parsed.error.issues.map((issue) => {
@@ -161,6 +212,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return `${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(problems);
+}
+
+/** Every operator token: ADMIN_API_TOKEN as the operator `admin`, then ADMIN_API_TOKENS. */
+export function operatorTokens(
+  config: Pick<Config, 'ADMIN_API_TOKEN' | 'ADMIN_API_TOKENS'>,
+): Array<{ operator: string; token: string }> {
+  return [
+    ...(config.ADMIN_API_TOKEN ? [{ operator: 'admin', token: config.ADMIN_API_TOKEN }] : []),
+    ...(config.ADMIN_API_TOKENS ?? []),
+  ];
 }
 
 /** Entry points call this: a bad setting stops the process with a message naming it. */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, operatorTokens } from '../src/config';
 
 describe('configuration', () => {
   it('applies the documented defaults when nothing is set', () => {
@@ -28,6 +28,62 @@ describe('configuration', () => {
         return true;
       },
     );
+  });
+
+  it('reads named operator tokens (ADMIN_API_TOKENS) and ADMIN_API_TOKEN as the operator admin', () => {
+    const admin = 'a'.repeat(40);
+    const alice = 'b'.repeat(32);
+    const bob = 'c'.repeat(48);
+    const config = loadConfig({ ADMIN_API_TOKEN: admin, ADMIN_API_TOKENS: ` alice:${alice}, bob_2:${bob} ` });
+    assert.deepEqual(operatorTokens(config), [
+      { operator: 'admin', token: admin },
+      { operator: 'alice', token: alice },
+      { operator: 'bob_2', token: bob },
+    ]);
+    assert.deepEqual(operatorTokens(loadConfig({ ADMIN_API_TOKENS: `alice:${alice}` })), [
+      { operator: 'alice', token: alice },
+    ]);
+  });
+
+  it('refuses a malformed ADMIN_API_TOKENS, naming the operator and never a token', () => {
+    const long = (c: string) => c.repeat(40);
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ ADMIN_API_TOKENS: long('x') }, /ADMIN_API_TOKENS: entry 1: expected name:token/],
+      [{ ADMIN_API_TOKENS: `Alice:${long('x')}` }, /ADMIN_API_TOKENS: entry 1: expected name:token/],
+      [{ ADMIN_API_TOKENS: `alice:${long('y')},:${long('x')}` }, /entry 2: expected name:token/],
+      [{ ADMIN_API_TOKENS: 'alice:short-xxxx' }, /ADMIN_API_TOKENS: alice: expected a token of at least 32/],
+      [{ ADMIN_API_TOKENS: `alice:${long('x')} ${long('x')}` }, /alice: expected a token .* without spaces/],
+      [{ ADMIN_API_TOKENS: `alice:${long('x')},alice:${long('y')}` }, /ADMIN_API_TOKENS: alice: named twice/],
+      [
+        { ADMIN_API_TOKENS: `alice:${long('x')},bob:${long('x')}` },
+        /ADMIN_API_TOKENS: bob: the same token as another operator/,
+      ],
+      [{ ADMIN_API_TOKENS: ' , ' }, /ADMIN_API_TOKENS: expected name:token pairs/],
+      [
+        { ADMIN_API_TOKEN: long('x'), ADMIN_API_TOKENS: `admin:${long('y')}` },
+        /ADMIN_API_TOKENS: admin is ADMIN_API_TOKEN's operator/,
+      ],
+      [
+        { ADMIN_API_TOKEN: long('x'), ADMIN_API_TOKENS: `carol:${long('x')}` },
+        /ADMIN_API_TOKENS: carol: the same token as ADMIN_API_TOKEN/,
+      ],
+      [{ METRICS_TOKEN: 'short-metrics' }, /METRICS_TOKEN: expected at least 32 characters/],
+      [{ WORKER_METRICS_PORT: '99999' }, /WORKER_METRICS_PORT: expected a TCP port/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, message);
+          for (const secret of [long('x'), long('y'), 'short-xxxx', 'short-metrics']) {
+            assert.ok(!error.message.includes(secret), `${error.message} shows a token`);
+          }
+          return true;
+        },
+        JSON.stringify(Object.keys(env)),
+      );
+    }
   });
 
   it('stops the API process at start-up with a message naming the bad variable', () => {

@@ -4,6 +4,7 @@ import { packageStore } from '../packages/store';
 import type { AppDeps, AppState } from './context';
 import { createGuards } from './guards';
 import { errorHandler } from './middleware/error-handler';
+import { httpMetrics } from './middleware/http-metrics';
 import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-id';
 import { requireHttps } from './middleware/require-https';
@@ -21,6 +22,7 @@ import { authDebugRoutes } from './routes/auth-debug';
 import { creditRoutes } from './routes/credits';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
+import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { packageRoutes } from './routes/packages';
 import { pluginConfigRoutes } from './routes/plugin-config';
@@ -39,6 +41,7 @@ export function appRoutes(deps: AppDeps): Route[][] {
   let document: unknown;
   const groups: Route[][] = [
     healthRoutes(deps),
+    metricsRoutes(),
     openApiRoutes(() => {
       document ??= openApiDocument(deps.config, groups.flat());
       return document;
@@ -77,6 +80,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.silent = true; // errors are logged by errorHandler, with the request id
 
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics());
   app.use(errorHandler());
   app.use(requireHttps(deps.config.REQUIRE_HTTPS));
   app.use(jsonBody());

@@ -22,6 +22,10 @@ export interface AppState {
   client?: ClientInfo;
   /** The request's Idempotency-Key, once the idempotency middleware has claimed it. */
   idempotencyKey?: string;
+  /** The operator whose token called an admin route (set by adminAuth): `admin` for ADMIN_API_TOKEN. */
+  operator?: string;
+  /** An admin write's audit record in the making (http/middleware/admin-audit.ts): handlers may add. */
+  audit?: { targets: Record<string, string>; notes: string[] };
 }
 
 export type AppContext = ParameterizedContext<AppState>;

@@ -131,7 +131,9 @@ export function openApiDocument(config: Pick<Config, 'PUBLIC_BASE_URL'>, routes:
           ? [{ pluginToken: [] }]
           : operation.auth === 'admin'
             ? [{ adminToken: [] }]
-            : [],
+            : operation.auth === 'metrics'
+              ? [{ metricsToken: [] }, { adminToken: [] }]
+              : [],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(operation.body
         ? {
@@ -159,7 +161,12 @@ export function openApiDocument(config: Pick<Config, 'PUBLIC_BASE_URL'>, routes:
     components: {
       securitySchemes: {
         pluginToken: { type: 'http', scheme: 'bearer', description: 'api_token or a scoped API key' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN' },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'ADMIN_API_TOKEN or an operator token of ADMIN_API_TOKENS',
+        },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
       },
     },
     paths,

@@ -15,12 +15,14 @@ export type Method = 'get' | 'post' | 'put' | 'delete';
  * Who may call a route:
  * - `plugin`: an instance (Bearer api_token or scoped key, X-Instance-ID, an allowed User-Agent),
  *   then its per-minute limit;
- * - `admin`: an operator (Bearer ADMIN_API_TOKEN);
+ * - `admin`: an operator (Bearer ADMIN_API_TOKEN or one of ADMIN_API_TOKENS); every admin route but
+ *   a GET is recorded in admin_audit;
+ * - `metrics`: a Prometheus scraper (Bearer METRICS_TOKEN) or an operator;
  * - `anonymous`: anyone, limited per client address;
  * - `none`: anyone;
  * - `stripe`: Stripe, checked by the handler (Stripe-Signature over the raw body).
  */
-export type Auth = 'plugin' | 'admin' | 'anonymous' | 'none' | 'stripe';
+export type Auth = 'plugin' | 'admin' | 'metrics' | 'anonymous' | 'none' | 'stripe';
 
 export type RouteContext = RouterContext<AppState>;
 
@@ -76,7 +78,8 @@ export function route<
 function guardsOf(declared: Route, guards: Guards): Middleware<AppState>[] {
   const auth: Record<Auth, () => Middleware<AppState>[]> = {
     plugin: () => [guards.plugin(declared.scope, { whilePending: declared.whilePending })],
-    admin: () => [guards.admin()],
+    admin: () => [guards.admin(), ...(declared.method === 'get' ? [] : [guards.audit(declared)])],
+    metrics: () => [guards.metrics()],
     anonymous: () => [guards.anonymous()],
     none: () => [],
     stripe: () => [],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { countLedgerLostRace, countLedgerWrite, type LedgerWriteResult } from '../metrics';
 import { isDuplicateKeyError } from '../mongo/collections';
 import { IdempotencyConflictError, InsufficientCreditsError, LedgerBusyError } from './errors';
 import { entryIdOf } from './ids';
@@ -31,6 +32,9 @@ export interface AppendRequest {
   reason?: string;
   expires_at?: Date;
   ref?: string;
+  /** Who asked, for entries an operator made (admin adjustments): the operator and the request id. */
+  operator?: string;
+  request_id?: string;
   /** The change, from the balances at the head; throws to refuse (e.g. not enough credits). */
   delta: (balances: Balances) => number;
 }
@@ -81,6 +85,8 @@ function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now
   if (request.reason !== undefined) entry.reason = request.reason;
   if (request.expires_at !== undefined) entry.expires_at = request.expires_at;
   if (request.ref !== undefined) entry.ref = request.ref;
+  if (request.operator !== undefined) entry.operator = request.operator;
+  if (request.request_id !== undefined) entry.request_id = request.request_id;
   return entry;
 }
 
@@ -90,6 +96,29 @@ function nextEntry(request: AppendRequest, head: AccountHead, delta: number, now
  * is only ever decided on a head just confirmed by reading forward to the latest entry.
  */
 export async function appendEntry(
+  store: LedgerStore,
+  request: AppendRequest,
+  start: AccountHead,
+  options: AppendOptions,
+): Promise<LedgerResult> {
+  try {
+    const result = await append(store, request, start, options);
+    countLedgerWrite(request.kind, result.replayed ? 'replayed' : 'written');
+    return result;
+  } catch (error) {
+    countLedgerWrite(request.kind, writeFailure(error));
+    throw error;
+  }
+}
+
+function writeFailure(error: unknown): LedgerWriteResult {
+  if (error instanceof LedgerBusyError) return 'busy';
+  if (error instanceof IdempotencyConflictError) return 'conflict';
+  if (error instanceof InsufficientCreditsError) return 'refused';
+  return 'error';
+}
+
+async function append(
   store: LedgerStore,
   request: AppendRequest,
   start: AccountHead,
@@ -138,6 +167,7 @@ export async function appendEntry(
       // then move on with at most two point reads: no read forward to the end, which would let the
       // winner's next write win again while this one is still reading.
       lostRaces += 1;
+      countLedgerLostRace(request.kind);
       await backoff(lostRaces);
       const cached = await readCachedHead(store, request.account_id);
       if (cached && cached.seq > entry.seq) {

@@ -65,6 +65,9 @@ export interface AdjustInput extends AccountRef, WriteOptions {
   delta: number;
   /** Only for positive adjustments: they then expire like grants. */
   expires_at?: Date;
+  /** Recorded on the entry: the operator who asked and the request id of their call. */
+  operator?: string;
+  request_id?: string;
 }
 
 /** Refunds and dispute holds take credits back even when they were spent: the balance may go negative. */
@@ -292,6 +295,8 @@ export function createLedger(options: LedgerOptions) {
         kind: 'adjust',
         credit_type: input.credit_type,
         ...(input.expires_at ? { expires_at: input.expires_at } : {}),
+        ...(input.operator !== undefined ? { operator: input.operator } : {}),
+        ...(input.request_id !== undefined ? { request_id: input.request_id } : {}),
         delta: input.delta > 0 ? () => input.delta : refuseBelowZero(input.credit_type, -input.delta),
         hashed: {
           kind: 'adjust',

@@ -35,6 +35,9 @@ export interface LedgerEntry {
   expires_at?: Date;
   /** What caused the entry: a purchase id, the grant an expiry ends, ... */
   ref?: string;
+  /** Entries an operator made (adjustments): who, and the request id their answer carried. */
+  operator?: string;
+  request_id?: string;
   created_at: Date;
 }
 

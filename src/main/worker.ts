@@ -4,6 +4,7 @@ import { createLogger } from '../logger';
 import { openServices } from '../services';
 import { ensureMaintenanceSchedule, ensureReconciliationSchedule } from '../temporal/schedules';
 import { createWorker, installTemporalRuntime } from '../temporal/worker';
+import { freeLoopbackPort, startWorkerMetrics } from '../temporal/worker-metrics';
 import { ensureWorkflowBundle } from '../temporal/workflow-bundle';
 
 async function connectWithRetry(address: string, log: (attempt: number) => void): Promise<NativeConnection> {
@@ -21,7 +22,17 @@ async function connectWithRetry(address: string, log: (attempt: number) => void)
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
-  installTemporalRuntime(logger); // also makes SIGINT/SIGTERM shut the worker down gracefully
+  // The SDK's worker metrics go to a loopback port; our /metrics reads them there and passes them on.
+  const prometheusAddress = config.WORKER_METRICS_PORT ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
+  installTemporalRuntime(logger, { prometheusAddress }); // also makes SIGINT/SIGTERM shut the worker down gracefully
+  const metrics = config.WORKER_METRICS_PORT
+    ? await startWorkerMetrics({
+        config,
+        port: config.WORKER_METRICS_PORT,
+        logger,
+        sdkMetricsAddress: prometheusAddress,
+      })
+    : undefined;
   // Temporal is lazy in the services: activities that start workflows connect when they need to.
   const { services, close } = await openServices(config, logger);
   const workflowBundlePath = await ensureWorkflowBundle((line) => logger.info(line));
@@ -41,6 +52,7 @@ async function main(): Promise<void> {
     'worker polling task queue',
   );
   await worker.run(); // resolves after a shutdown signal, once in-flight activities are done
+  await metrics?.close();
   await connection.close();
   await close();
   logger.info('worker stopped');

@@ -27,6 +27,7 @@ export const collectionNames = {
   webhookWakes: 'webhook_wakes',
   webhookBroadcasts: 'webhook_broadcasts',
   operatorNotifications: 'operator_notifications',
+  adminAudit: 'admin_audit',
 } as const;
 
 const indexes: Record<string, IndexDescription[]> = {
@@ -83,6 +84,11 @@ const indexes: Record<string, IndexDescription[]> = {
   [collectionNames.operatorNotifications]: [
     { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
     { key: { created_at: 1 }, name: 'created' },
+  ],
+  // Every admin write, newest first (GET /admin/v1/audit), for all operators or one.
+  [collectionNames.adminAudit]: [
+    { key: { at: -1, _id: -1 }, name: 'at' },
+    { key: { operator: 1, at: -1, _id: -1 }, name: 'operator_at' },
   ],
   // One counter per (caller, window), keyed by _id; gone a minute after its window.
   [collectionNames.rateLimitWindows]: [

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { observePurchaseSaved } from '../metrics';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import {
@@ -68,9 +69,9 @@ export async function attachStripeObject(
   await purchases(db).updateOne({ purchase_id: purchaseId }, { $set: { ...set, updated_at: new Date() } });
 }
 
-/** The workflow's record of the outcome. */
+/** The workflow's record of the outcome (a change of status is counted: src/metrics.ts). */
 export async function saveOutcome(db: Db, view: PurchaseView) {
-  await purchases(db).updateOne(
+  const before = await purchases(db).findOneAndUpdate(
     { purchase_id: view.purchase_id },
     {
       $set: {
@@ -83,6 +84,11 @@ export async function saveOutcome(db: Db, view: PurchaseView) {
         ...(view.stripe_payment_intent_id ? { stripe_payment_intent_id: view.stripe_payment_intent_id } : {}),
       },
     },
+    { projection: { _id: 0, status: 1, 'outcome.fulfilled_at': 1 }, returnDocument: 'before' },
+  );
+  observePurchaseSaved(
+    before && { status: before.status, fulfilled: before.outcome?.fulfilled_at !== undefined },
+    view,
   );
 }
 

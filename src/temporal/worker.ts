@@ -1,12 +1,17 @@
 import { DefaultLogger, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Logger } from '../logger';
+import { exposeMetrics } from '../metrics';
 import type { Services } from '../services';
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own log lines into our JSON logs (once per process). */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own log lines into our JSON logs (once per process). With `prometheusAddress`
+ * (`127.0.0.1:<port>`), the SDK's core also serves its worker metrics there (`temporal_*`: polls,
+ * task latencies, slots, sticky cache...), which the worker's /metrics passes on (worker-metrics.ts).
+ */
+export function installTemporalRuntime(logger: Logger, options: { prometheusAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
@@ -14,6 +19,9 @@ export function installTemporalRuntime(logger: Logger): void {
       const method = level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : 'info';
       logger[method]({ temporal: meta }, message);
     }),
+    ...(options.prometheusAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusAddress } } } }
+      : {}),
   });
 }
 
@@ -26,6 +34,7 @@ export interface WorkerOptions {
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { services, connection } = options;
+  exposeMetrics('ledger', 'purchases', 'webhooks');
   // The SDK cancels running activities only once the shutdown grace time is over; a webhook drain
   // waiting for work would hold every shutdown that long. This tells it at once.
   const stopping = new AbortController();

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Logger } from '../logger';
+import { observeWebhookAttempt } from '../metrics';
 import { webhookSigningKeys } from '../tenancy/instances';
 import type { SecretBox } from '../tenancy/secret-box';
 import { recordAttempt } from './attempts';
@@ -125,6 +126,8 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
   const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
   const gone = result.kind === 'response' && result.status === 410;
   const error = describeFailure(result);
+  const outcome = delivered ? 'delivered' : gone ? 'gone' : result.kind === 'refused' ? 'refused' : 'failed';
+  observeWebhookAttempt(outcome, result.latencyMs, now.getTime() - delivery.created_at.getTime());
   await recordAttempt(db, {
     attempt_key: `${input.run_id}:${input.attempt}`,
     delivery_id: delivery.delivery_id,
@@ -136,7 +139,7 @@ export async function attemptDelivery(deps: AttemptDeps, input: AttemptInput): P
     url,
     started_at: startedAt,
     latency_ms: result.latencyMs,
-    outcome: delivered ? 'delivered' : gone ? 'gone' : result.kind === 'refused' ? 'refused' : 'failed',
+    outcome,
     ...(result.kind === 'response' ? { status_code: result.status, ...loggableBody(result) } : {}),
     ...(error ? { error } : {}),
   });

@@ -58,8 +58,15 @@ export function adminCreditRoutes(
           reason: body.reason,
           ...(expiresAt ? { expires_at: expiresAt } : {}),
           ...(key ? { idempotency_key: `adjust:${key}`, request_hash } : {}),
+          // A replay answers with the first entry, which names the first request and its operator.
+          ...(ctx.state.operator ? { operator: ctx.state.operator } : {}),
+          request_id: ctx.state.requestId,
         });
         markReplayed(ctx, result.replayed);
+        if (ctx.state.audit) {
+          ctx.state.audit.targets.transaction_id = result.entry.transaction_id;
+          ctx.state.audit.notes.push(`ledger seq ${result.entry.seq}`);
+        }
         // The plugin is told; keyed by the ledger entry, so a replayed request publishes nothing new.
         const event = creditsUpdatedEvent({
           instance_id: body.instance_id,

@@ -1,4 +1,5 @@
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint/contract';
+import { observeWebhookAttempt } from '../../metrics';
 import { findInstanceCached, refreshInstance, webhookSigningKeys } from '../../tenancy/instances';
 import { confirmSiteVerification } from '../../tenancy/site-verification';
 import {
@@ -372,6 +373,7 @@ class EndpointDrain implements DrainHandle {
       ...(result.kind === 'response' ? { status_code: result.status, ...loggableBody(result) } : {}),
       ...(error ? { error } : {}),
     };
+    observeWebhookAttempt(record.outcome, result.latencyMs, now.getTime() - entry.enqueued_at.getTime());
     const health = {
       db: this.deps.db,
       logger: this.deps.logger,
