@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
+import {
+  allOf,
+  descendingAfter,
+  descendingSort,
+  type KeysetPage,
+  type KeysetRequest,
+  pageFrom,
+} from '../mongo/keyset';
 
 // Who changed what from the admin side: one record per admin write (any /admin/v1 route but a
 // GET), opened before the route's handler runs and closed with its answer's status. Only ids and a
@@ -50,4 +58,36 @@ export async function closeAuditRecord(
   outcome: Pick<AdminAuditDoc, 'status' | 'replayed' | 'targets' | 'summary'>,
 ): Promise<void> {
   await adminAuditRecords(db).updateOne({ _id: id }, { $set: { ...outcome, finished_at: new Date() } });
+}
+
+export interface AuditFilter {
+  operator?: string;
+  /** `at` from (inclusive) and until (exclusive). */
+  since?: Date;
+  until?: Date;
+}
+
+const listOrder = ['at', '_id'];
+
+/** Newest first, a page at a time (mongo/keyset.ts; the key is the time and the record's id). */
+export async function listAuditRecords(
+  db: Db,
+  filter: AuditFilter,
+  page: KeysetRequest,
+): Promise<KeysetPage<AdminAuditDoc>> {
+  const at = {
+    ...(filter.since ? { $gte: filter.since } : {}),
+    ...(filter.until ? { $lt: filter.until } : {}),
+  };
+  const query = allOf(
+    filter.operator !== undefined ? { operator: filter.operator } : undefined,
+    Object.keys(at).length > 0 ? { at } : undefined,
+    descendingAfter(listOrder, page.after),
+  ) as Filter<AdminAuditDoc>;
+  const docs = await adminAuditRecords(db)
+    .find(query)
+    .sort(descendingSort(listOrder))
+    .limit(page.limit + 1)
+    .toArray();
+  return pageFrom(docs, page.limit, (doc) => [doc.at, doc._id]);
 }

@@ -10,6 +10,7 @@ import { requestContext } from './middleware/request-id';
 import { requireHttps } from './middleware/require-https';
 import { openApiDocument } from './openapi';
 import { type Route, routerFor } from './route';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { adminCreditRoutes } from './routes/admin-credits';
 import { adminInstanceRoutes } from './routes/admin-instances';
 import { adminPackageRoutes } from './routes/admin-packages';
@@ -63,6 +64,7 @@ export function appRoutes(deps: AppDeps): Route[][] {
     adminPackageRoutes({ ...deps, packages }),
     webhookRoutes(deps),
     adminWebhookRoutes(deps),
+    adminAuditRoutes(deps),
   ];
   return groups;
 }
