@@ -10,6 +10,7 @@ import {
 import { StripeGatewayError } from '../stripe/errors';
 import { AlreadyRegisteredError, RotationConflictError } from '../tenancy/instances';
 import { maxEndpointsPerInstance, TooManyEndpointsError } from '../webhooks/endpoints';
+import { EndpointDisabledError } from '../webhooks/replay';
 import { ApiError, invalidRequest } from './errors';
 
 // biome-ignore lint/suspicious/noExplicitAny: any constructor of an error class
@@ -77,6 +78,19 @@ export const domainErrorAnswers: readonly Answer<Error>[] = [
     status: 409,
     code: 'conflict',
     message: `An instance can register at most ${maxEndpointsPerInstance} endpoints`,
+  }),
+  answer({
+    error: EndpointDisabledError,
+    status: 409,
+    code: 'endpoint_disabled',
+    message: (error) =>
+      `Nothing was replayed: webhook endpoint ${error.endpoints
+        .map((e) => `${e.endpoint_id} of instance ${e.instance_id}`)
+        .join(', ')} is disabled (it kept failing), so its deliveries would be dead-lettered unsent. ` +
+      'Repeat the replay with "enable_endpoint": true to enable it and send, or enable it first: ' +
+      'POST /admin/v1/webhooks/endpoints/{instance_id}/{endpoint_id}/enable (operators), ' +
+      'POST /api/v1/webhooks/{id}/enable (the plugin).',
+    extra: (error) => ({ disabled_endpoints: error.endpoints }),
   }),
   // Purchases
   answer({

@@ -26,6 +26,17 @@ export const deliveryStatuses = [
 ] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
+/**
+ * What an operator lists deliveries by: a status, or `retrying` (pending with a failed attempt in
+ * its current round, so `pending` alone means not yet tried in this round).
+ */
+export const deliveryStates = [...deliveryStatuses, 'retrying'] as const;
+export type DeliveryState = (typeof deliveryStates)[number];
+
+export function deliveryState(doc: Pick<WebhookDeliveryDoc, 'status' | 'next_attempt_at'>): DeliveryState {
+  return doc.status === 'pending' && doc.next_attempt_at ? 'retrying' : doc.status;
+}
+
 export const terminalStatuses: DeliveryStatus[] = [
   'delivered',
   'dead_lettered',
@@ -51,6 +62,11 @@ export interface WebhookDeliveryDoc {
   last_attempt_at?: Date;
   last_status_code?: number;
   last_error?: string;
+  /**
+   * While pending after a failed attempt (retrying): when its drain tries again. Written with each
+   * failed attempt's outcome, removed when the delivery ends or is replayed (a new round).
+   */
+  next_attempt_at?: Date;
   delivered_at?: Date;
   dead_lettered_at?: Date;
   /** Why the delivery ended where it did, for the operator. */

@@ -50,17 +50,24 @@ export async function noteEndpointFailure(
     created_at: now,
   };
   const subject = `Rakubun webhooks to ${url} are paused`;
-  const message =
+  const what =
     `Webhook endpoint ${endpoint.endpoint_id} (${url}) of instance ${endpoint.instance_id} has failed every ` +
-    `delivery since ${since} and was disabled. Enable it with POST /api/v1/webhooks/${endpoint.endpoint_id}/enable; ` +
-    'the response lists the events it missed, and {"replay_missed": true} sends them again.';
+    `delivery since ${since} and was disabled.`;
+  const missed = 'the response lists the events it missed, and {"replay_missed": true} sends them again.';
+  // The operator has the admin token, the instance's admin the plugin (its own token).
+  const operatorMessage =
+    `${what} Enable it with POST /admin/v1/webhooks/endpoints/${encodeURIComponent(endpoint.instance_id)}/` +
+    `${encodeURIComponent(endpoint.endpoint_id)}/enable; ${missed} Its dead letters: ` +
+    `GET /admin/v1/webhooks/dead-letters?instance_id=${encodeURIComponent(endpoint.instance_id)}` +
+    `&endpoint_id=${encodeURIComponent(endpoint.endpoint_id)}.`;
+  const message = `${what} Enable it with POST /api/v1/webhooks/${endpoint.endpoint_id}/enable; ${missed}`;
   await raiseNotification(ctx.db, {
     ...common,
     dedupe_key: `${dedupe}:operator`,
     channel: 'operator',
     status: 'open',
     subject,
-    message,
+    message: operatorMessage,
   });
   const instance = await findInstance(ctx.db, endpoint.instance_id);
   if (instance) {

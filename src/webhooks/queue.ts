@@ -102,6 +102,20 @@ export async function reschedule(db: Db, id: string, change: { due_at: Date; att
   await queueWriter(db).write({ updateOne: { filter: { _id: id }, update: { $set: change } } });
 }
 
+/**
+ * An operator's "send it now": the entry's next try moved to `now` (if it was later). The one write
+ * to an entry not made by its drain, and a harmless one: an awake drain goes by its own copy (and its
+ * next write of the entry sets the time it chose), and the next drain reads this one, so the caller
+ * forces a wake after it. Returns whether the entry was moved.
+ */
+export async function bringForward(db: Db, id: string, now: Date): Promise<boolean> {
+  const result = await webhookQueue(db).updateOne(
+    { _id: id, due_at: { $gt: now } },
+    { $set: { due_at: now } },
+  );
+  return result.modifiedCount === 1;
+}
+
 export async function dequeue(db: Db, id: string) {
   await queueWriter(db).write({ deleteOne: { filter: { _id: id } } });
 }

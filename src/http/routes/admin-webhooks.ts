@@ -1,19 +1,24 @@
 import { z } from 'zod';
+import { findInstance } from '../../tenancy/instances';
 import { startBroadcast } from '../../webhooks/broadcast';
 import { operatorBroadcastEvents, webhookEventTypes } from '../../webhooks/catalogue';
 import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
+import { findEndpoint, publicEndpoint } from '../../webhooks/endpoints';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
-import { maxReplay, replay, replaySelection } from '../../webhooks/replay';
+import { enableAndOfferMissed, maxReplay, replay, replaySelection } from '../../webhooks/replay';
 import type { AppDeps } from '../context';
+import { notFound } from '../errors';
 import { type Route, route } from '../route';
 import { instanceIdField, isoDateField, storableJsonObject } from '../schemas/common';
+import { enableRequest, enableResponse, replayControls, replayResponse } from './webhooks';
 
 const eventTypeField = z.enum(webhookEventTypes);
+const endpointIdField = z.string().min(1).max(64);
 
 export const deadLettersQuery = z.object({
   instance_id: instanceIdField.optional(),
-  endpoint_id: z.string().min(1).max(64).optional(),
+  endpoint_id: endpointIdField.optional(),
   event_type: eventTypeField.optional(),
   since: isoDateField.optional(),
   until: isoDateField.optional(),
@@ -27,7 +32,9 @@ export const adminReplayRequest = z
     until: isoDateField.optional(),
     event_types: z.array(eventTypeField).min(1).optional(),
     instance_id: instanceIdField.optional(),
+    endpoint_id: endpointIdField.optional(),
     dry_run: z.boolean().optional(),
+    ...replayControls,
   })
   .refine((request) => request.event_ids !== undefined || request.since !== undefined, {
     message: 'give event_ids, or since (and optionally until, event_types, instance_id)',
@@ -40,6 +47,8 @@ export const broadcastRequest = z.object({
   data: storableJsonObject.default({}),
   instance_ids: z.array(instanceIdField).min(1).max(10_000).optional(),
 });
+
+export const adminEnableResponse = enableResponse.extend({ instance_id: z.string() });
 
 export const notificationsQuery = z.object({
   instance_id: instanceIdField.optional(),
@@ -76,15 +85,57 @@ export function adminWebhookRoutes(deps: AppDeps): Route[] {
       summary: 'Replay dead letters or chosen events',
       auth: 'admin',
       body: adminReplayRequest,
+      response: replayResponse,
       async handler(ctx, input) {
         const request = input.body();
         const report = await replay(
           publisher,
-          replaySelection(request, { instance_id: request.instance_id }),
-          request.dry_run ?? false,
+          replaySelection(request, { instance_id: request.instance_id, endpoint_id: request.endpoint_id }),
+          {
+            dry_run: request.dry_run ?? false,
+            enable_endpoint: request.enable_endpoint,
+            send_now: request.send_now,
+          },
         );
-        ctx.state.log.info({ found: report.found, dry_run: report.dry_run }, 'webhook replay');
+        ctx.state.log.info(
+          { found: report.found, dry_run: report.dry_run, enabled_endpoints: report.enabled_endpoints },
+          'webhook replay',
+        );
         ctx.body = { success: true, ...report };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/admin/v1/webhooks/endpoints/:instance_id/:endpoint_id/enable',
+      summary:
+        "Re-enable an instance's webhook endpoint (default included), optionally replaying what it missed",
+      auth: 'admin',
+      body: enableRequest,
+      response: adminEnableResponse,
+      async handler(ctx, input) {
+        const instanceId = String(ctx.params.instance_id ?? '');
+        const endpointId = String(ctx.params.endpoint_id ?? '');
+        const instance = await findInstance(deps.db, instanceId);
+        const endpoint = instance ? await findEndpoint(deps.db, instanceId, endpointId) : null;
+        if (!instance || !endpoint) throw notFound('Webhook endpoint not found');
+        const request = input.body();
+        const enabled = await enableAndOfferMissed(publisher, endpoint, request.replay_missed ?? false);
+        ctx.state.log.info(
+          {
+            instance_id: instanceId,
+            endpoint_id: endpointId,
+            changed: enabled.changed,
+            missed: enabled.missed.count,
+            replayed: enabled.replay?.deliveries.length ?? 0,
+          },
+          'webhook endpoint enabled by an operator',
+        );
+        ctx.body = {
+          success: true,
+          instance_id: instanceId,
+          ...enabled,
+          endpoint: publicEndpoint(enabled.endpoint ?? endpoint, instance.site_url),
+        };
       },
     }),
     route({

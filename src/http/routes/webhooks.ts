@@ -5,7 +5,6 @@ import { deliveryStatuses, publicDelivery, waitForDeliveryEnd } from '../../webh
 import {
   createEndpoint,
   deleteEndpoint,
-  enableEndpoint,
   findEndpoint,
   listEndpoints,
   publicEndpoint,
@@ -14,10 +13,10 @@ import { findEvent } from '../../webhooks/events';
 import { endpointUrlProblem } from '../../webhooks/ip-policy';
 import { publishEvent, webhookPublisher } from '../../webhooks/publish';
 import {
-  findReplayable,
+  enableAndOfferMissed,
   replay,
-  replayDeliveries,
   replayEventToEndpoint,
+  replayOutcomes,
   replaySelection,
 } from '../../webhooks/replay';
 import { oneShotSchedule } from '../../webhooks/retry-schedule';
@@ -39,6 +38,22 @@ export const createWebhookRequest = z.object({
   description: z.string().min(1).max(200).optional(),
 });
 
+/** How a replay treats a disabled endpoint and a delivery still on its way (both replay routes). */
+export const replayControls = {
+  enable_endpoint: z
+    .boolean()
+    .optional()
+    .describe(
+      'Enable the endpoint first if it is disabled. Without it a replay to a disabled endpoint is refused (409 endpoint_disabled) and sends nothing',
+    ),
+  send_now: z
+    .boolean()
+    .optional()
+    .describe(
+      'A delivery still on its way (`already_pending`) is tried now instead of at its next scheduled attempt (`retry_now`)',
+    ),
+};
+
 export const replayRequest = z
   .object({
     event_id: z.string().min(1).max(100).optional(),
@@ -46,6 +61,7 @@ export const replayRequest = z
     until: isoDateField.optional(),
     event_types: z.array(eventTypeField).min(1).optional(),
     dry_run: z.boolean().optional(),
+    ...replayControls,
   })
   .refine((request) => request.event_id !== undefined || request.since !== undefined, {
     message: 'give event_id, or since (and optionally until and event_types)',
@@ -60,7 +76,7 @@ export const attemptsQuery = z.object({
   before: isoDateField.optional(),
 });
 
-const endpointSchema = z.object({
+export const endpointSchema = z.object({
   id: z.string(),
   url: z.string(),
   events: z.array(z.union([eventTypeField, z.literal('*')])),
@@ -72,7 +88,7 @@ const endpointSchema = z.object({
   /** Null for the default endpoint (the site itself), which is never created. */
   created_at: z.iso.datetime().nullable(),
 });
-const deliverySchema = z.object({
+export const deliverySchema = z.object({
   delivery_id: z.string(),
   event_id: z.string(),
   event: eventTypeField,
@@ -105,8 +121,23 @@ const replayReportSchema = z.object({
   dry_run: z.boolean(),
   found: z.number().int(),
   truncated: z.boolean(),
+  enabled_endpoints: z
+    .array(z.object({ instance_id: z.string(), endpoint_id: z.string() }))
+    .describe('The disabled endpoints this replay enabled (`enable_endpoint`)'),
   deliveries: z.array(
-    deliverySchema.extend({ replay: z.enum(['would_send', 'started', 'already_pending']) }),
+    deliverySchema.extend({
+      replay: z
+        .enum(replayOutcomes)
+        .describe(
+          'would_send (dry run); started (queued again); already_pending (still on its way, left alone: see next_attempt_at); ' +
+            'retry_now (still on its way, its next attempt moved to now by send_now); endpoint_disabled (dry run: refused unless enable_endpoint); ' +
+            'endpoint_deleted (no endpoint to send to); event_missing (the event is not stored)',
+        ),
+      next_attempt_at: z.iso
+        .datetime()
+        .nullable()
+        .describe('already_pending and retry_now: when its next attempt is due'),
+    }),
   ),
 });
 
@@ -298,13 +329,17 @@ export function webhookRoutes(deps: AppDeps): Route[] {
       async handler(ctx, input) {
         const endpoint = await ownEndpoint(ctx);
         const request = input.body();
-        const dryRun = request.dry_run ?? false;
+        const options = {
+          dry_run: request.dry_run ?? false,
+          enable_endpoint: request.enable_endpoint,
+          send_now: request.send_now,
+        };
         if (request.event_id) {
           const event = await findEvent(deps.db, request.event_id);
           if (!event || event.instance_id !== endpoint.instance_id) throw notFound('Event not found');
           ctx.body = {
             success: true,
-            ...(await replayEventToEndpoint(publisher, event, endpoint.endpoint_id, dryRun)),
+            ...(await replayEventToEndpoint(publisher, event, endpoint.endpoint_id, options)),
           };
           return;
         }
@@ -314,7 +349,7 @@ export function webhookRoutes(deps: AppDeps): Route[] {
             { since: request.since, until: request.until, event_types: request.event_types },
             { instance_id: endpoint.instance_id, endpoint_id: endpoint.endpoint_id },
           ),
-          dryRun,
+          options,
         );
         ctx.body = { success: true, ...report };
       },
@@ -330,35 +365,11 @@ export function webhookRoutes(deps: AppDeps): Route[] {
       async handler(ctx, input) {
         const endpoint = await ownEndpoint(ctx);
         const request = input.body();
-        const { before, changed } = await enableEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
-        // Missed: what was dead-lettered here since the endpoint started failing.
-        const failingSince = before?.failing_since ?? before?.disabled_at;
-        const missed =
-          changed && failingSince
-            ? await findReplayable(deps.db, {
-                instance_id: endpoint.instance_id,
-                endpoint_id: endpoint.endpoint_id,
-                dead_lettered_since: failingSince,
-              })
-            : [];
-        const missedSince = missed[0]?.created_at;
-        const replayed =
-          request.replay_missed && missed.length > 0
-            ? await replayDeliveries(publisher, missed, false)
-            : null;
-        const after = await findEndpoint(deps.db, endpoint.instance_id, endpoint.endpoint_id);
+        const enabled = await enableAndOfferMissed(publisher, endpoint, request.replay_missed ?? false);
         ctx.body = {
           success: true,
-          changed,
-          endpoint: publicEndpoint(after ?? endpoint, callerInstance(ctx).site_url),
-          missed: {
-            count: missed.length,
-            failing_since: failingSince?.toISOString() ?? null,
-            event_ids: missed.map((delivery) => delivery.event_id),
-            // The same selection as a replay call, for a plugin that wants to look first.
-            replay_with: missedSince ? { since: missedSince.toISOString() } : null,
-          },
-          replay: replayed,
+          ...enabled,
+          endpoint: publicEndpoint(enabled.endpoint ?? endpoint, callerInstance(ctx).site_url),
         };
       },
     }),

@@ -78,10 +78,16 @@ export function drainWrites(db: Db): DrainWrites {
         ...(status === 'dead_lettered' ? { dead_lettered_at: now } : {}),
         ...(outcome.reason ? { end_reason: outcome.reason } : {}),
         ...(outcome.error ? { last_error: outcome.error } : {}),
+        // Retrying: when (operators list by it); any other outcome ends the round.
+        ...(status === 'pending' && outcome.retryAt ? { next_attempt_at: outcome.retryAt } : {}),
+      };
+      const unset = {
+        ...(outcome.error ? {} : { last_error: '' as const }),
+        ...(status === 'pending' ? {} : { next_attempt_at: '' as const }),
       };
       const update = {
         $set: set,
-        ...(outcome.error ? {} : { $unset: { last_error: '' as const } }),
+        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
         $inc: { attempts: 1 },
         $setOnInsert: recordBase(entry),
       };
@@ -109,7 +115,11 @@ export function drainWrites(db: Db): DrainWrites {
           await deliveries.write({
             updateOne: {
               filter: { _id: entry._id },
-              update: { $set: set, $setOnInsert: { ...recordBase(entry), attempts: 0 } },
+              update: {
+                $set: set,
+                $unset: { next_attempt_at: '' },
+                $setOnInsert: { ...recordBase(entry), attempts: 0 },
+              },
               upsert: true,
             },
           });

@@ -12,7 +12,7 @@ import {
 import { nextAttemptAt } from '../backoff';
 import type { DeliveryStatus } from '../deliveries';
 import { noteEndpointFailure, noteEndpointSuccess } from '../endpoint-health';
-import { defaultEndpointUrl, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
+import { defaultEndpointUrl, findEndpoint, listEndpointsCached, type WebhookEndpointDoc } from '../endpoints';
 import { endpointKey, entriesOf, type QueueEntryDoc } from '../queue';
 import { safePost } from '../safe-post';
 import type { SigningKeys } from '../signing';
@@ -130,7 +130,7 @@ class EndpointDrain implements DrainHandle {
         // The endpoint is read (from the process's one-second caches) only when there is something
         // to send: an idle drain costs nothing but its timer.
         if (this.hasDue(now)) {
-          const target = await this.currentTarget(now);
+          const target = await this.confirmedTarget(now);
           if (target === 'missing' || target.endpoint.status === 'disabled') {
             this.endEverything(target === 'missing' ? 'missing' : 'disabled');
             if (this.inFlight.size === 0) {
@@ -257,6 +257,14 @@ class EndpointDrain implements DrainHandle {
       webhookSigningKeys(db, secretBox, this.input.instance_id, new Date(now), findInstanceCached),
     ]);
     const endpoint = endpoints.find((candidate) => candidate.endpoint_id === this.input.endpoint_id);
+    return this.targetOf(endpoint, keys, now);
+  }
+
+  private targetOf(
+    endpoint: WebhookEndpointDoc | null | undefined,
+    keys: (SigningKeys & { site_url: string }) | null | undefined,
+    now: number,
+  ): Target | 'missing' {
     if (!endpoint || !keys) {
       this.target = undefined;
       return 'missing';
@@ -264,6 +272,23 @@ class EndpointDrain implements DrainHandle {
     const url = endpoint.kind === 'default' ? defaultEndpointUrl(keys.site_url) : endpoint.url!;
     this.target = { endpoint, keys, url, host: new URL(url).host, readAt: now };
     return this.target;
+  }
+
+  /**
+   * The target, with a disabled or missing endpoint read again from the database (not the caches)
+   * before everything queued is ended for it: an endpoint enabled (or registered) less than a second
+   * ago, then replayed to, must not be dead-lettered (or cancelled) on the strength of a stale read.
+   */
+  private async confirmedTarget(now: number): Promise<Target | 'missing'> {
+    const cached = await this.currentTarget(now);
+    if (cached !== 'missing' && cached.endpoint.status !== 'disabled') return cached;
+    const { db, secretBox } = this.deps;
+    const id = this.input.instance_id;
+    const [endpoint, keys] = await Promise.all([
+      findEndpoint(db, id, this.input.endpoint_id),
+      webhookSigningKeys(db, secretBox, id, new Date(now), refreshInstance),
+    ]);
+    return this.targetOf(endpoint, keys, now);
   }
 
   /** The instance's site and keys read afresh (no cache), for a send that must go where it is now. */
@@ -404,6 +429,7 @@ class EndpointDrain implements DrainHandle {
         statusCode: 410,
         reason: 'receiver answered 410 Gone',
       });
+      this.logFailedAttempt(entry, attempt, { statusCode: 410, error }, 'gone');
       return;
     }
     const next = nextAttemptAt(
@@ -421,7 +447,8 @@ class EndpointDrain implements DrainHandle {
       const status = entry.schedule.on_exhausted === 'fail' ? 'failed' : 'dead_lettered';
       const reason = `no success after ${attempt} attempts: ${error ?? 'failed'}`;
       await this.writes.attempted(entry, record, { status, now, statusCode, error, reason });
-      if (status === 'dead_lettered') this.logDeadLetter(entry, reason);
+      this.logFailedAttempt(entry, attempt, { statusCode, error }, status);
+      if (status === 'dead_lettered') this.logDeadLetter(entry, reason, attempt);
     } else {
       entry.attempts = attempt;
       entry.due_at = new Date(next);
@@ -432,6 +459,7 @@ class EndpointDrain implements DrainHandle {
         error,
         retryAt: entry.due_at,
       });
+      this.logFailedAttempt(entry, attempt, { statusCode, error }, entry.due_at);
     }
     if (!target.endpoint.failing_since) {
       await noteEndpointFailure(health, target.endpoint, target.url, now);
@@ -467,20 +495,58 @@ class EndpointDrain implements DrainHandle {
     const status = entry.schedule.on_exhausted === 'fail' ? 'failed' : 'dead_lettered';
     const reason = `${why} (${entry.attempts} attempts)`;
     this.end(entry, status, reason);
-    if (status === 'dead_lettered') this.logDeadLetter(entry, reason);
+    if (status === 'dead_lettered') this.logDeadLetter(entry, reason, entry.attempts);
   }
 
   private endEverything(why: 'missing' | 'disabled'): void {
     for (const entry of this.known.values()) {
       if (this.inFlight.has(entry._id)) continue;
       if (why === 'missing') this.end(entry, 'cancelled', 'endpoint or instance no longer exists');
-      else this.end(entry, 'dead_lettered', 'endpoint disabled');
+      else {
+        this.end(entry, 'dead_lettered', 'endpoint disabled');
+        this.logDeadLetter(entry, 'endpoint disabled', entry.attempts);
+      }
     }
   }
 
-  private logDeadLetter(entry: QueueEntryDoc, reason: string): void {
+  /**
+   * Every failed attempt, for whoever watches the worker's log: which delivery, which attempt of its
+   * round, what came back, and when it goes again (or how it ended). Never the body, URL or headers.
+   */
+  private logFailedAttempt(
+    entry: QueueEntryDoc,
+    attempt: number,
+    result: { statusCode?: number; error?: string },
+    next: Date | 'dead_lettered' | 'failed' | 'gone',
+  ): void {
     this.deps.logger.warn(
-      { delivery_id: entry._id, instance_id: entry.instance_id, endpoint_id: entry.endpoint_id, reason },
+      {
+        instance_id: entry.instance_id,
+        endpoint_id: entry.endpoint_id,
+        delivery_id: entry._id,
+        event_type: entry.event_type,
+        attempt,
+        ...(entry.generation > 0 ? { replay: entry.generation } : {}),
+        status_code: result.statusCode ?? null,
+        error: result.error ?? null,
+        next_attempt_at: next instanceof Date ? next.toISOString() : null,
+        ...(next instanceof Date ? {} : { ended: next }),
+      },
+      'webhook attempt failed',
+    );
+  }
+
+  /** Every dead letter: the delivery is kept for replay, and nothing more will be tried on its own. */
+  private logDeadLetter(entry: QueueEntryDoc, reason: string, attempts: number): void {
+    this.deps.logger.error(
+      {
+        instance_id: entry.instance_id,
+        endpoint_id: entry.endpoint_id,
+        delivery_id: entry._id,
+        event_type: entry.event_type,
+        attempts,
+        reason,
+      },
       'webhook dead-lettered',
     );
   }
