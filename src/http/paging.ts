@@ -60,6 +60,8 @@ export const pagedLists = {
   ledger: { name: 'ledger', key: ['string', 'number'] },
   /** created_at (an ISO string), purchase_id (purchases/store.ts). */
   purchases: { name: 'purchases', key: ['string', 'string'] },
+  /** created_at, delivery id (webhooks/delivery-list.ts). */
+  webhookDeliveries: { name: 'webhook_deliveries', key: ['date', 'string'] },
 } as const satisfies Record<string, PagedList>;
 
 type EncodedValue = string | number | { d: string };

@@ -2,19 +2,55 @@ import { z } from 'zod';
 import { findInstance } from '../../tenancy/instances';
 import { startBroadcast } from '../../webhooks/broadcast';
 import { operatorBroadcastEvents, webhookEventTypes } from '../../webhooks/catalogue';
-import { findDeliveries, publicDelivery } from '../../webhooks/deliveries';
+import { deliveryStates, findDeliveries, publicDelivery } from '../../webhooks/deliveries';
+import { listDeliveries } from '../../webhooks/delivery-list';
 import { findEndpoint, publicEndpoint } from '../../webhooks/endpoints';
 import { listNotifications } from '../../webhooks/notifications';
 import { webhookPublisher } from '../../webhooks/publish';
 import { enableAndOfferMissed, maxReplay, replay, replaySelection } from '../../webhooks/replay';
 import type { AppDeps } from '../context';
 import { notFound } from '../errors';
+import { nextCursor, pagedLists, pagedQuery, pagedResponse, pageRequest } from '../paging';
 import { type Route, route } from '../route';
 import { instanceIdField, isoDateField, storableJsonObject } from '../schemas/common';
-import { enableRequest, enableResponse, replayControls, replayResponse } from './webhooks';
+import { deliverySchema, enableRequest, enableResponse, replayControls, replayResponse } from './webhooks';
 
 const eventTypeField = z.enum(webhookEventTypes);
 const endpointIdField = z.string().min(1).max(64);
+
+const stateList = z
+  .string()
+  .max(200)
+  .regex(new RegExp(`^(${deliveryStates.join('|')})(,(${deliveryStates.join('|')}))*$`), {
+    message: `one or more (comma-separated) of ${deliveryStates.join(', ')}`,
+  })
+  .transform((text) => text.split(',') as Array<(typeof deliveryStates)[number]>)
+  .describe(
+    'One state or several, comma-separated; every state when absent. `pending`: queued, no failed attempt in this round yet; ' +
+      '`retrying`: pending after a failed attempt; the others are the delivery status',
+  );
+
+const deliveriesList = pagedLists.webhookDeliveries;
+
+export const deliveriesQuery = pagedQuery({
+  instance_id: instanceIdField.optional(),
+  endpoint_id: endpointIdField.optional(),
+  state: stateList.optional(),
+  event_type: eventTypeField.optional(),
+});
+
+export const deliveriesResponse = pagedResponse({
+  deliveries: z.array(
+    deliverySchema.extend({
+      state: z.enum(deliveryStates),
+      next_attempt_at: z.iso
+        .datetime()
+        .nullable()
+        .describe('pending and retrying: when its next attempt is due'),
+      replays: z.number().int().describe('How many times it was replayed'),
+    }),
+  ),
+});
 
 export const deadLettersQuery = z.object({
   instance_id: instanceIdField.optional(),
@@ -59,6 +95,27 @@ export const notificationsQuery = z.object({
 export function adminWebhookRoutes(deps: AppDeps): Route[] {
   const publisher = webhookPublisher(deps);
   return [
+    route({
+      method: 'get',
+      path: '/admin/v1/webhooks/deliveries',
+      summary: 'Deliveries by state (pending, retrying, dead-lettered, delivered...), newest first, paged',
+      auth: 'admin',
+      query: deliveriesQuery,
+      response: deliveriesResponse,
+      async handler(ctx, input) {
+        const { cursor, limit, state, ...filter } = input.query();
+        const page = await listDeliveries(
+          deps.db,
+          { ...filter, states: state },
+          pageRequest(deliveriesList, { cursor, limit }),
+        );
+        ctx.body = {
+          success: true,
+          deliveries: page.items,
+          next_cursor: nextCursor(deliveriesList, page),
+        };
+      },
+    }),
     route({
       method: 'get',
       path: '/admin/v1/webhooks/dead-letters',
