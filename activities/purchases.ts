@@ -81,6 +81,7 @@ export function createPurchaseActivities(deps: PurchaseActivityDeps) {
       if (!doc) throw ApplicationFailure.nonRetryable(`no purchase ${purchaseId}`, purchaseFailures.notFound);
       const {
         checkout_url: _url,
+        request_id: _request,
         outcome,
         status: _status,
         updated_at: _at,

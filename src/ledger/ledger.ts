@@ -50,6 +50,8 @@ interface WriteOptions {
 export interface DeductInput extends AccountRef, WriteOptions {
   credit_type: string;
   amount: number;
+  /** The API request that spent them, recorded on the entry. */
+  request_id?: string;
 }
 
 export interface GrantInput extends AccountRef, WriteOptions {
@@ -264,6 +266,7 @@ export function createLedger(options: LedgerOptions) {
       return write(input, input, {
         kind: 'deduct',
         credit_type: input.credit_type,
+        ...(input.request_id !== undefined ? { request_id: input.request_id } : {}),
         delta: refuseBelowZero(input.credit_type, input.amount),
         hashed: { kind: 'deduct', credit_type: input.credit_type, amount: input.amount },
       });

@@ -55,6 +55,8 @@ export async function beginPurchase(
   request: PurchaseRequest,
   flow: PurchaseFlow,
   idempotencyKey: string | undefined,
+  /** The API request that began it: kept on the record and in the workflow's memo. */
+  requestId?: string,
 ) {
   const stripe = deps.stripe;
   if (!stripe) throw new PaymentNotConfiguredError();
@@ -84,6 +86,7 @@ export async function beginPurchase(
     pay_by: new Date(now.getTime() + payWindowMs).toISOString(),
     status: 'pending',
     updated_at: now,
+    ...(requestId ? { request_id: requestId } : {}),
   };
   const stored = (await insertPurchase(deps.db, doc)) ? doc : await findPurchase(deps.db, purchaseId);
   if (!stored) throw new Error(`purchase ${purchaseId} vanished`);
@@ -132,6 +135,6 @@ export async function beginPurchase(
     result = { payment_intent_id: intent.id, client_secret: intent.clientSecret };
   }
 
-  await startPurchaseWorkflow(deps.workflows, { purchase_id: purchaseId }, stored);
+  await startPurchaseWorkflow(deps.workflows, { purchase_id: purchaseId }, stored, stored.request_id);
   return { purchase_id: purchaseId, ...result, amount: stored.amount, currency: stored.currency };
 }

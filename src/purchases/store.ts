@@ -19,6 +19,8 @@ import type { PurchaseTerms, PurchaseView } from './model';
  */
 export interface PurchaseDoc extends PurchaseTerms {
   checkout_url?: string;
+  /** The API request that began the purchase (its log lines carry the same id). */
+  request_id?: string;
   payment_intent_client_secret_issued?: boolean;
   outcome?: PurchaseView;
   status: PurchaseView['status'];

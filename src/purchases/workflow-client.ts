@@ -17,10 +17,13 @@ export async function startPurchaseWorkflow(
   workflows: WorkflowStarter,
   input: PurchaseWorkflowInput,
   terms: { credits: number; credit_type: string; amount: number; currency: string },
+  requestId?: string,
 ) {
   await workflows.start(purchaseWorkflowType, {
     workflowId: purchaseWorkflowId(input.purchase_id),
     staticSummary: purchaseSummary(input.purchase_id, terms),
+    // Temporal UI shows it: the run leads back to the API request (and its log lines) that began it.
+    ...(requestId ? { memo: { request_id: requestId } } : {}),
     args: [input],
     // A retried API request finds the run already there: that is success, not an error.
     workflowIdConflictPolicy: 'USE_EXISTING',

@@ -81,6 +81,7 @@ export function creditRoutes(deps: Pick<AppDeps, 'config' | 'db'> & { ledger: Le
         const result = await deps.ledger.deduct({
           instance_id,
           ...body,
+          request_id: ctx.state.requestId,
           ...(key ? { idempotency_key: `deduct:${key}`, request_hash } : {}),
         });
         markReplayed(ctx, result.replayed);

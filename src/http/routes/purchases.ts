@@ -202,6 +202,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
           request,
           'checkout',
           ctx.state.idempotencyKey,
+          ctx.state.requestId,
         );
         ctx.state.log.info({ purchase_id: created.purchase_id }, 'checkout session created');
         ctx.body = { success: true, ...created };
@@ -224,6 +225,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
           request,
           'payment_intent',
           ctx.state.idempotencyKey,
+          ctx.state.requestId,
         );
         ctx.state.log.info({ purchase_id: created.purchase_id }, 'payment intent created');
         ctx.body = { success: true, ...created };
