@@ -292,6 +292,11 @@ export function adminInstanceRoutes(deps: AppDeps): Route[] {
             'This instance is pending: approve it (POST .../approve) instead',
           );
         }
+        if (pending.status === 'active') {
+          // Already active: nothing changes, so the plugin is told nothing.
+          ctx.body = { success: true, instance: publicInstance(pending), webhook: null };
+          return;
+        }
         const updated = await setInstanceStatus(deps.db, ctx.params.id ?? '', 'active', undefined);
         if (!updated) throw notFound('Instance not found');
         ctx.state.log.info({ instance_id: updated.instance_id }, 'instance enabled');
