@@ -91,6 +91,13 @@ describe('purchase workflow states and status reasons', function () {
     assert.equal(waiting.status, 'pending');
     assert.ok(waiting.status_reason_since);
     assert.equal(await searchAttribute(purchase.purchase_id, 'RakubunStatusReason'), 'processing_at_stripe');
+    // The operators' list says the same, read from the run.
+    const listed = await fetch(
+      `${world.api.url}/admin/v1/purchases?instance_id=${world.plugin.instance_id}&status=pending&limit=200`,
+      { headers: { Authorization: `Bearer ${process.env.ADMIN_API_TOKEN}` } },
+    ).then((response) => response.json());
+    const row = listed.purchases.find((p: { purchase_id: string }) => p.purchase_id === purchase.purchase_id);
+    assert.equal(row?.status_reason, 'processing_at_stripe', JSON.stringify(row));
   });
 
   it('while Stripe does not answer, the purchase says stripe_unreachable and since when, then recovers', async () => {

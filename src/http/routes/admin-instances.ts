@@ -180,7 +180,7 @@ export function adminInstanceRoutes(deps: AppDeps): Route[] {
         const [listed, users, purchases] = await Promise.all([
           listedInstance(deps, instance),
           listAccounts(deps.db, deps.config.CREDIT_TYPES, filter, { limit: detailUsers }),
-          purchaseListBody(deps.db, { ...filter, limit: detailPurchases }),
+          purchaseListBody(deps, { ...filter, limit: detailPurchases }),
         ]);
         ctx.body = {
           success: true,

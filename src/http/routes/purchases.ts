@@ -279,7 +279,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
       query: adminPurchasesQuery,
       response: purchaseListResponse,
       async handler(ctx, input) {
-        ctx.body = { success: true, ...(await purchaseListBody(deps.db, input.query())) };
+        ctx.body = { success: true, ...(await purchaseListBody(deps, input.query())) };
       },
     }),
   ];
