@@ -8,6 +8,7 @@ import {
   type KeysetPage,
   type KeysetRequest,
   pageFrom,
+  timeRange,
 } from '../mongo/keyset';
 
 // Who changed what from the admin side: one record per admin write (any /admin/v1 route but a
@@ -75,13 +76,9 @@ export async function listAuditRecords(
   filter: AuditFilter,
   page: KeysetRequest,
 ): Promise<KeysetPage<AdminAuditDoc>> {
-  const at = {
-    ...(filter.since ? { $gte: filter.since } : {}),
-    ...(filter.until ? { $lt: filter.until } : {}),
-  };
   const query = allOf(
     filter.operator !== undefined ? { operator: filter.operator } : undefined,
-    Object.keys(at).length > 0 ? { at } : undefined,
+    timeRange('at', filter),
     descendingAfter(listOrder, page.after),
   ) as Filter<AdminAuditDoc>;
   const docs = await adminAuditRecords(db)

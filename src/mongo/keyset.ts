@@ -53,6 +53,24 @@ export function pageFrom<T>(read: T[], limit: number, keyOf: (item: T) => KeyVal
 }
 
 /** Two filters that must both hold (either may be absent). */
+/**
+ * `field` from `since` (inclusive) to `until` (exclusive), or undefined without either; `as` writes
+ * the bound as the field is stored (a Date, or an ISO string).
+ */
+export function timeRange(
+  field: string,
+  range: { since?: Date; until?: Date },
+  as: (at: Date) => unknown = (at) => at,
+): Record<string, unknown> | undefined {
+  if (!range.since && !range.until) return undefined;
+  return {
+    [field]: {
+      ...(range.since ? { $gte: as(range.since) } : {}),
+      ...(range.until ? { $lt: as(range.until) } : {}),
+    },
+  };
+}
+
 export function allOf(...filters: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
   const present = filters.filter((filter): filter is Record<string, unknown> => filter !== undefined);
   if (present.length === 0) return {};

@@ -9,6 +9,7 @@ import {
   type KeysetPage,
   type KeysetRequest,
   pageFrom,
+  timeRange,
 } from '../mongo/keyset';
 import { emailMatch } from '../mongo/text-match';
 import type { PurchaseTerms, PurchaseView } from './model';
@@ -115,15 +116,11 @@ export async function listPurchases(
   filter: PurchaseFilter,
   page: KeysetRequest,
 ): Promise<KeysetPage<PurchaseDoc>> {
-  const createdAt = {
-    ...(filter.since ? { $gte: filter.since.toISOString() } : {}),
-    ...(filter.until ? { $lt: filter.until.toISOString() } : {}),
-  };
   const query = allOf(
     filter.instance_id !== undefined ? { instance_id: filter.instance_id } : undefined,
     filter.user_email !== undefined ? { user_email: emailMatch(filter.user_email) } : undefined,
     filter.status !== undefined ? { status: filter.status } : undefined,
-    Object.keys(createdAt).length > 0 ? { created_at: createdAt } : undefined,
+    timeRange('created_at', filter, (at) => at.toISOString()),
     descendingAfter(listOrder, page.after),
   );
   const docs = await purchases(db)
