@@ -90,4 +90,10 @@ export const purchasePatches = {
    * timers and activities carry summaries.
    */
   completeWhenFinal: 'purchase-complete-when-final',
+  /**
+   * A `charge.dispute.closed` that arrives before its `charge.dispute.created` holds and settles the
+   * dispute at once (before: it was ignored, and the run held the credits and waited for a close it
+   * had already seen).
+   */
+  disputeClosedFirst: 'purchase-dispute-closed-first',
 } as const;

@@ -322,6 +322,52 @@ async function followAfterSale(run: AfterSale): Promise<void> {
   // Old runs measured the window from the moment they got here (fulfilment): keep exactly that.
   const oldWindowEnds = Date.now() + window;
   let creditsRemoved = view.credits_clawed_back ?? 0;
+
+  async function holdDispute(disputeId: string): Promise<void> {
+    const held = creditsHeldForDispute(terms, creditsRemoved);
+    const hold = await activities.holdDisputedCredits({
+      terms,
+      dispute_id: disputeId,
+      credits: held,
+    });
+    view.dispute = { id: disputeId, status: 'open', credits_held: held };
+    view.balances = hold.balances;
+    publishStatus('disputed');
+    await activities.notifyCreditsUpdated({
+      terms,
+      delta: hold.delta,
+      reason: 'dispute',
+      ledger_seq: hold.ledger_seq,
+      balances: hold.balances,
+    });
+  }
+
+  /** Reads the open dispute back from Stripe; false while Stripe says it is still open. */
+  async function settleOpenDispute(): Promise<boolean> {
+    const dispute = view.dispute!;
+    const settled = await activities.settleDispute({
+      terms,
+      dispute_id: dispute.id,
+      credits_held: dispute.credits_held,
+    });
+    if (settled.outcome === 'open') return false;
+    view.dispute = { ...dispute, status: settled.outcome };
+    if (settled.outcome === 'won') {
+      view.balances = settled.balances;
+      publishStatus(view.refunded_amount && view.refunded_amount >= terms.amount ? 'refunded' : 'fulfilled');
+      await activities.notifyCreditsUpdated({
+        terms,
+        delta: settled.delta,
+        reason: 'dispute_won',
+        ledger_seq: settled.ledger_seq!,
+        balances: settled.balances!,
+      });
+    } else {
+      publishStatus('disputed');
+    }
+    publishReason(undefined);
+    return true;
+  }
   for (;;) {
     let arrived: boolean;
     if (!v1) {
@@ -363,46 +409,20 @@ async function followAfterSale(run: AfterSale): Promise<void> {
       if (refund.amount_refunded >= terms.amount && (view.status as PurchaseStatus) !== 'disputed')
         publishStatus('refunded');
     } else if (event.type === 'charge.dispute.created' && event.dispute_id && !view.dispute) {
-      const held = creditsHeldForDispute(terms, creditsRemoved);
-      const hold = await activities.holdDisputedCredits({
-        terms,
-        dispute_id: event.dispute_id,
-        credits: held,
-      });
-      view.dispute = { id: event.dispute_id, status: 'open', credits_held: held };
-      view.balances = hold.balances;
-      publishStatus('disputed');
-      await activities.notifyCreditsUpdated({
-        terms,
-        delta: hold.delta,
-        reason: 'dispute',
-        ledger_seq: hold.ledger_seq,
-        balances: hold.balances,
-      });
+      await holdDispute(event.dispute_id);
     } else if (event.type === 'charge.dispute.closed' && view.dispute?.status === 'open') {
-      const settled = await activities.settleDispute({
-        terms,
-        dispute_id: view.dispute.id,
-        credits_held: view.dispute.credits_held,
-      });
-      if (settled.outcome === 'open') continue; // Stripe does not say closed yet: wait for the next event
-      view.dispute = { ...view.dispute, status: settled.outcome };
-      if (settled.outcome === 'won') {
-        view.balances = settled.balances;
-        publishStatus(
-          view.refunded_amount && view.refunded_amount >= terms.amount ? 'refunded' : 'fulfilled',
-        );
-        await activities.notifyCreditsUpdated({
-          terms,
-          delta: settled.delta,
-          reason: 'dispute_won',
-          ledger_seq: settled.ledger_seq!,
-          balances: settled.balances!,
-        });
-      } else {
-        publishStatus('disputed');
-      }
-      publishReason(undefined);
+      if (!(await settleOpenDispute())) continue; // Stripe does not say closed yet: wait for the next event
+    } else if (
+      event.type === 'charge.dispute.closed' &&
+      event.dispute_id &&
+      !view.dispute &&
+      patched(purchasePatches.disputeClosedFirst)
+    ) {
+      // Stripe promises no order: the close came before the dispute's creation (whose delivery
+      // failed and is retried later). Hold, then settle from what Stripe says now; the late
+      // created event then finds the dispute known and changes nothing.
+      await holdDispute(event.dispute_id);
+      await settleOpenDispute();
     } else {
       continue; // a late payment event: the payment is already decided
     }
