@@ -144,12 +144,21 @@ export function openApiDocument(config: Pick<Config, 'PUBLIC_BASE_URL'>, routes:
           }
         : {}),
       responses: {
-        200: {
+        [operation.status ?? 200]: {
           description: 'success (`success: true`)',
           ...(operation.response
             ? { content: { 'application/json': { schema: responseSchema(operation.response) } } }
             : {}),
         },
+        ...Object.fromEntries(
+          Object.entries(operation.answers ?? {}).map(([status, answer]) => [
+            status,
+            {
+              description: answer.description,
+              content: { 'application/json': { schema: responseSchema(answer.schema) } },
+            },
+          ]),
+        ),
         default: { description: 'error', content: { 'application/json': { schema: errorBody } } },
       },
     };

@@ -55,6 +55,10 @@ export interface RouteDeclaration<B extends z.ZodType | undefined, Q extends z.Z
   query?: Q;
   /** The success body (`success: true` and the fields the plugin reads); tests check real answers. */
   response?: z.ZodType;
+  /** The status the handler answers success with, when not 200 (201 created, 202 accepted). */
+  status?: 201 | 202;
+  /** Answers besides the success and the error body (e.g. 202: still processing), documented as given. */
+  answers?: Record<number, { description: string; schema: z.ZodType }>;
   handler(ctx: RouteContext, input: RouteInput<Parsed<B>, Parsed<Q>>): Promise<void> | void;
 }
 

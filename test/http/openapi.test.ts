@@ -4,6 +4,7 @@ import { documentedPath, openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
 import { assembleServices } from '../../src/services';
 import { stack, startTestApi, testConfig } from '../helpers/env';
+import { asPlugin, registerPlugin } from '../helpers/plugin-client';
 import { declaredRoutes } from '../helpers/routes';
 
 interface DocumentedOperation {
@@ -86,11 +87,49 @@ describe('OpenAPI document', () => {
   it('every /api/v1 operation documents its success body', () => {
     const undocumented = operations()
       .filter(({ path }) => path.startsWith('/api/v1') || path === '/health')
-      .filter(({ operation }) => !operation.responses['200']?.content?.['application/json']?.schema)
+      .filter(
+        ({ operation }) =>
+          !['200', '201', '202'].some(
+            (status) => operation.responses[status]?.content?.['application/json']?.schema,
+          ),
+      )
       .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     assert.deepEqual(undocumented, []);
     for (const { path, method, operation } of operations()) {
       assert.ok(operation.responses.default, `${method} ${path} documents its error body`);
+    }
+  });
+
+  it('documents the status a route answers on success: POST /api-keys answers 201, not 200', async () => {
+    const api = await startTestApi();
+    try {
+      const plugin = await registerPlugin(api.url);
+      const created = await asPlugin(api.url, plugin)('POST', '/api/v1/api-keys', {
+        body: { name: 'documented', scopes: ['credits:read'] },
+      });
+      assert.equal(created.status, 201);
+      const documented = document().paths['/api/v1/api-keys']!.post!.responses;
+      assert.ok(documented['201']?.content?.['application/json']?.schema, '201 documented with its body');
+      assert.equal(documented['200'], undefined, 'a 200 it never answers');
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('documents the 201 and 202 answers: endpoints and packages created, broadcasts accepted, payments processing', () => {
+    const responses = (path: string, method: string) => document().paths[path]![method]!.responses;
+    assert.ok(responses('/api/v1/webhooks', 'post')['201']?.content, 'POST /api/v1/webhooks 201');
+    assert.ok(responses('/admin/v1/packages', 'post')['201'], 'POST /admin/v1/packages 201');
+    assert.ok(
+      responses('/admin/v1/webhooks/broadcast', 'post')['202'],
+      'POST /admin/v1/webhooks/broadcast 202',
+    );
+    for (const path of ['/api/v1/checkout/verify', '/api/v1/payments/confirm']) {
+      assert.ok(responses(path, 'post')['200']?.content, `${path} 200`);
+      const processing = responses(path, 'post')['202']?.content?.['application/json']?.schema as
+        | { properties?: Record<string, unknown> }
+        | undefined;
+      assert.ok(processing?.properties?.status, `${path} 202 (still processing) with its body`);
     }
   });
 

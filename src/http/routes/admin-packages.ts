@@ -75,6 +75,7 @@ export function adminPackageRoutes(
       path: '/admin/v1/packages',
       summary: 'Create a package (package_updated)',
       auth: 'admin',
+      status: 201,
       body: createBody,
       async handler(ctx, input) {
         const body = input.body();

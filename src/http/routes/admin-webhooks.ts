@@ -200,6 +200,7 @@ export function adminWebhookRoutes(deps: AppDeps): Route[] {
       path: '/admin/v1/webhooks/broadcast',
       summary: 'Send an event to all or chosen instances',
       auth: 'admin',
+      status: 202,
       body: broadcastRequest,
       async handler(ctx, input) {
         const request = input.body();

@@ -35,6 +35,7 @@ export function apiKeyRoutes(deps: AppDeps): Route[] {
       auth: 'plugin',
       body: createApiKeyRequest,
       response: apiKeyResponse,
+      status: 201,
       async handler(ctx, input) {
         const request = input.body();
         const expiresAt = request.expires_at ? new Date(request.expires_at) : undefined;

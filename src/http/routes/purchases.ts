@@ -75,6 +75,18 @@ export const verifiedPurchaseResponse = (creditTypes: readonly string[]) =>
     fulfilled_at: z.iso.datetime(),
   });
 /** `GET /purchases/{id}`: the terms, the live status, and what happened after the sale when it did. */
+/** Verify and confirm while the payment or the grant is still under way (202, `success: false`). */
+export const processingResponse = z.object({
+  success: z.literal(false),
+  status: z.literal('processing'),
+  purchase_id: z.string(),
+  message: z.string(),
+});
+
+const stillProcessing = {
+  202: { description: 'still processing: check again in a few seconds', schema: processingResponse },
+};
+
 export const purchaseResponse = z.object({
   success: z.literal(true),
   purchase_id: z.string(),
@@ -240,6 +252,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
       scope: 'payments:write',
       body: verifyCheckoutRequest,
       response: verifiedPurchaseResponse(types),
+      answers: stillProcessing,
       async handler(ctx, input) {
         const { session_id } = input.body();
         await verifyByStripeId(ctx, 'stripe_checkout_session_id', session_id);
@@ -254,6 +267,7 @@ export function purchaseRoutes(deps: AppDeps): Route[] {
       scope: 'payments:write',
       body: confirmPaymentRequest,
       response: verifiedPurchaseResponse(types),
+      answers: stillProcessing,
       async handler(ctx, input) {
         const { payment_intent_id } = input.body();
         await verifyByStripeId(ctx, 'stripe_payment_intent_id', payment_intent_id);

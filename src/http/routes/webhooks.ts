@@ -197,6 +197,7 @@ export function webhookRoutes(deps: AppDeps): Route[] {
       scope: 'webhooks:manage',
       body: createWebhookRequest,
       response: endpointResponse,
+      status: 201,
       async handler(ctx, input) {
         const request = input.body();
         const problem = endpointUrlProblem(request.url, deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
