@@ -10,6 +10,8 @@ import type { AccountHead, AccountRef, LedgerAccount } from './types';
 export interface OpenedAccount {
   account: LedgerAccount;
   head: AccountHead;
+  /** With `deferEmail`: the email the request names, left for the caller to store once its write is made. */
+  pendingEmail?: string;
 }
 
 export async function openAccount(
@@ -17,6 +19,7 @@ export async function openAccount(
   ref: AccountRef,
   hasWelcome: boolean,
   now: Date,
+  options: { deferEmail?: boolean } = {},
 ): Promise<OpenedAccount> {
   const accountId = accountIdOf(ref.instance_id, ref.user_id);
   let account = await store.accounts.findOne({ _id: accountId });
@@ -41,18 +44,28 @@ export async function openAccount(
       if (!account) throw error;
     }
   } else if (ref.user_email && account.user_email !== ref.user_email) {
-    // The email is a label for operators and webhooks, not part of the money: last writer wins.
+    // The email is a label for operators and webhooks, not part of the money: last writer wins. A
+    // write stores it only once it is made, so a refused one (402) changes nothing.
+    if (options.deferEmail) {
+      return { account, head: headOf(store, account), pendingEmail: ref.user_email };
+    }
     await store.accounts.updateOne({ _id: accountId }, { $set: { user_email: ref.user_email } });
     account.user_email = ref.user_email;
   }
+  return { account, head: headOf(store, account) };
+}
+
+function headOf(store: LedgerStore, account: LedgerAccount): AccountHead {
   return {
-    account,
-    head: {
-      account_id: accountId,
-      seq: account.seq,
-      balances: normaliseBalances(account.balances, store.creditTypes),
-    },
+    account_id: account._id,
+    seq: account.seq,
+    balances: normaliseBalances(account.balances, store.creditTypes),
   };
+}
+
+/** Stores the email a write named (OpenedAccount.pendingEmail), once the write is made. */
+export async function storeEmail(store: LedgerStore, accountId: string, email: string): Promise<void> {
+  await store.accounts.updateOne({ _id: accountId }, { $set: { user_email: email } });
 }
 
 export async function markWelcomeDone(store: LedgerStore, accountId: string): Promise<void> {

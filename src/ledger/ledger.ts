@@ -3,12 +3,12 @@ import type { Db } from 'mongodb';
 import { welcomeGrants } from '../credits/rules';
 import type { Logger } from '../logger';
 import { createAccountQueue } from './account-queue';
-import { markWelcomeDone, openAccount } from './accounts';
+import { markWelcomeDone, openAccount, storeEmail } from './accounts';
 import { type AppendRequest, appendEntry } from './append';
 import { GrantNotFoundError, InsufficientCreditsError } from './errors';
 import { accountIdOf, fingerprint, normaliseUserId } from './ids';
 import { seenAccounts } from './seen-accounts';
-import { advanceCache, confirmLatest, ledgerStore, rollForward } from './store';
+import { advanceCache, confirmLatest, ledgerStore, normaliseBalances, rollForward } from './store';
 import type {
   AccountHead,
   AccountRef,
@@ -80,6 +80,12 @@ export interface ClawbackInput extends AccountRef, WriteOptions {
 
 export type Ledger = ReturnType<typeof createLedger>;
 
+/** An opened account's head, and the email a write stores once it is made (accounts.ts). */
+interface Opened {
+  head: AccountHead;
+  pendingEmail?: string;
+}
+
 function positiveInteger(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
 }
@@ -111,11 +117,22 @@ export function createLedger(options: LedgerOptions) {
 
   /** Opens the account (welcome grants on first sight) and returns a head to append from. */
   async function open(ref: AccountRef): Promise<AccountHead> {
-    const { account, head } = await openAccount(store, ref, welcome.length > 0, now());
-    const email = ref.user_email ?? account.user_email;
+    return (await openFor(ref, false)).head;
+  }
+
+  /** `deferEmail`: a changed email is returned as `pendingEmail`, for the write to store once made. */
+  async function openFor(ref: AccountRef, deferEmail: boolean): Promise<Opened> {
+    const { account, head, pendingEmail } = await openAccount(store, ref, welcome.length > 0, now(), {
+      deferEmail,
+    });
+    const email = pendingEmail ? account.user_email : (ref.user_email ?? account.user_email);
+    const opened = (latest: AccountHead): Opened => ({
+      head: latest,
+      ...(pendingEmail ? { pendingEmail } : {}),
+    });
     if (account.welcome_done) {
       seen.remember(head, email);
-      return head;
+      return opened(head);
     }
     let latest = head;
     for (const [creditType, amount] of welcome) {
@@ -146,7 +163,21 @@ export function createLedger(options: LedgerOptions) {
     }
     await markWelcomeDone(store, head.account_id);
     seen.remember(latest, email);
-    return latest;
+    return opened(latest);
+  }
+
+  /**
+   * Without welcome grants, an account nobody opened holds nothing: a spend from it (a deduction, a
+   * negative adjustment) is refused before its account document is written, so a refused first
+   * request leaves no trace. No account document means no entries (accounts.ts), so zero is exact.
+   */
+  async function openUnlessRefused(ref: AccountRef, delta: AppendRequest['delta']): Promise<Opened> {
+    if (welcome.length === 0) {
+      const accountId = accountIdOf(ref.instance_id, ref.user_id);
+      const known = await store.accounts.findOne({ _id: accountId }, { projection: { _id: 1 } });
+      if (!known) delta(normaliseBalances({}, store.creditTypes));
+    }
+    return openFor(ref, true);
   }
 
   function target(ref: AccountRef, accountId: string) {
@@ -168,7 +199,10 @@ export function createLedger(options: LedgerOptions) {
     const accountId = accountIdOf(ref.instance_id, ref.user_id);
     const appendNow = async () => {
       // A write queued behind another starts from the head that one left: no read needed.
-      const head = recentHeads.get(accountId) ?? seen.headFor(accountId, ref) ?? (await open(ref));
+      const cached = recentHeads.get(accountId) ?? seen.headFor(accountId, ref);
+      const { head, pendingEmail }: Opened = cached
+        ? { head: cached }
+        : await openUnlessRefused(ref, rest.delta);
       const queuedBehind = queue?.waitingFor(accountId) ?? 0;
       try {
         const result = await appendEntry(
@@ -190,7 +224,11 @@ export function createLedger(options: LedgerOptions) {
           { ...appendOptions, updateCache: (seq) => seq % 4 === 0 },
         );
         rememberHead(accountId, result, queuedBehind);
-        seen.remember({ account_id: accountId, seq: result.entry.seq, balances: result.balances });
+        if (pendingEmail) await storeEmail(store, accountId, pendingEmail);
+        seen.remember(
+          { account_id: accountId, seq: result.entry.seq, balances: result.balances },
+          pendingEmail,
+        );
         return result;
       } catch (error) {
         const written = recentHeads.get(accountId);

@@ -66,6 +66,43 @@ describe('ledger', () => {
     );
   });
 
+  it('refuses the first deduction of a user it never saw without opening an account (no welcome grants)', async () => {
+    const ledger = await testLedger();
+    const ref = { instance_id: freshInstance(), user_id: 'never-seen', user_email: 'n@example.com' };
+    await assert.rejects(ledger.deduct({ ...ref, credit_type: 'article', amount: 1 }), (error: unknown) => {
+      assert.ok(error instanceof InsufficientCreditsError);
+      assert.deepEqual(error.credits, { article: 0, image: 0, rewrite: 0 });
+      return true;
+    });
+    await assert.rejects(
+      ledger.adjust({ ...ref, credit_type: 'image', delta: -1 }),
+      InsufficientCreditsError,
+    );
+    const { db } = await stack();
+    const accountId = accountIdOf(ref.instance_id, ref.user_id);
+    assert.equal(
+      await db.collection(collectionNames.ledgerAccounts).countDocuments({ _id: accountId as never }),
+      0,
+    );
+    // A grant still opens it as before.
+    await ledger.grant({ ...ref, credit_type: 'article', amount: 2 });
+    assert.equal((await ledger.deduct({ ...ref, credit_type: 'article', amount: 1 })).balances.article, 1);
+  });
+
+  it('keeps the email a refused deduction names out of the account; a made write stores it', async () => {
+    const ledger = await testLedger();
+    const ref = { instance_id: freshInstance(), user_id: 'u-email' };
+    const accountId = accountIdOf(ref.instance_id, ref.user_id);
+    await ledger.grant({ ...ref, user_email: 'first@example.com', credit_type: 'article', amount: 1 });
+    await assert.rejects(
+      ledger.deduct({ ...ref, user_email: 'second@example.com', credit_type: 'article', amount: 5 }),
+      InsufficientCreditsError,
+    );
+    assert.equal(await ledger.userEmail(accountId), 'first@example.com');
+    await ledger.deduct({ ...ref, user_email: 'second@example.com', credit_type: 'article', amount: 1 });
+    assert.equal(await ledger.userEmail(accountId), 'second@example.com');
+  });
+
   it('applies an idempotency key once and answers a retry with the first result', async () => {
     const ledger = await testLedger();
     const ref = { instance_id: freshInstance(), user_id: 'u1' };
