@@ -177,8 +177,11 @@ async function retrying(what: string, run: () => Promise<Answer>, attempts = 40)
   let last: Answer = { status: 0, body: null };
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     last = await run();
-    if (last.status !== 0 && last.status < 500 && last.status !== 429) return last;
-    inject('client retries after 5xx, 429 or network error');
+    // 409 "still in progress": an earlier try of the same key is running, or its claim was not
+    // released (the database was down); the plugin tries again later.
+    const inProgress = last.status === 409 && /still in progress/.test(JSON.stringify(last.body));
+    if (last.status !== 0 && last.status < 500 && last.status !== 429 && !inProgress) return last;
+    inject('client retries after 5xx, 429, 409 in progress or network error');
     await sleep(Math.min(500 * attempt, 3_000));
   }
   throw new Error(`${what}: still ${last.status} after ${attempts} attempts: ${JSON.stringify(last.body)}`);
