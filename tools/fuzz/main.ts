@@ -166,6 +166,8 @@ async function main(): Promise<number> {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       PYTHONPATH: __dirname,
+      // No __pycache__ of hooks.py in tools/fuzz/.
+      PYTHONDONTWRITEBYTECODE: '1',
       SCHEMATHESIS_HOOKS: 'hooks',
       FUZZ_PROBE_URL: `http://127.0.0.1:${probePort}/`,
       FUZZ_INSTANCE_ID: plugin.instance_id,
