@@ -332,6 +332,22 @@ describe('purchases end to end', function () {
     assert.deepEqual(running, [], 'no run of the purchase waits for the dispute any more');
   });
 
+  it('a dispute that arrives before the purchase record carries its PaymentIntent still holds the credits', async () => {
+    // The workflow saves the PaymentIntent with the fulfilled view; a dispute (or refund) whose
+    // webhook comes first (npm run chaos: a dispute seconds after fulfilment while the database was
+    // restarting) must not be acknowledged and dropped: Stripe would never send it again.
+    const [purchase] = await paidPurchases(world, 1);
+    const before = await world.balance(purchase.user);
+    const chargeId = await chargeOf(world, purchase.purchase_id);
+    const { db } = await stack();
+    await db
+      .collection('purchases')
+      .updateOne({ purchase_id: purchase.purchase_id }, { $unset: { stripe_payment_intent_id: '' } });
+    await world.control(`charges/${chargeId}/dispute`);
+    await waitFor(async () => (await world.entries(purchase.purchase_id)).byKind.dispute_hold === 1);
+    assert.equal(await world.balance(purchase.user), before - purchase.credits);
+  });
+
   it('a webhook that never arrives is fulfilled by reconciliation', async () => {
     const purchase = await world.buy();
     const before = await world.balance(purchase.user);

@@ -53,6 +53,15 @@ async function purchaseOf(
     return linked.purchase_id;
   }
   if (event.purchaseId && (await findPurchase(deps.db, event.purchaseId))) return event.purchaseId;
+  // A charge, refund or dispute names only its PaymentIntent, and the purchase record carries it only
+  // once its workflow saved the payment: one that comes sooner (a dispute seconds after fulfilment)
+  // would be acknowledged and lost. Stripe's own PaymentIntent says which purchase it paid for (the
+  // metadata we gave it at checkout); a Stripe failure here answers 5xx, so Stripe retries.
+  if (event.paymentIntentId && !event.checkoutSessionId && deps.stripe) {
+    const intent = await deps.stripe.retrievePaymentIntent(event.paymentIntentId);
+    const named = intent.metadata.purchase_id;
+    if (named && (await findPurchase(deps.db, named))) return named;
+  }
   return undefined;
 }
 
