@@ -4,10 +4,9 @@ import { collectionNames } from '../mongo/collections';
 import {
   allOf,
   descendingAfter,
-  descendingSort,
   type KeysetPage,
   type KeysetRequest,
-  pageFrom,
+  readPage,
   timeRange,
 } from '../mongo/keyset';
 
@@ -81,10 +80,5 @@ export async function listAuditRecords(
     timeRange('at', filter),
     descendingAfter(listOrder, page.after),
   ) as Filter<AdminAuditDoc>;
-  const docs = await adminAuditRecords(db)
-    .find(query)
-    .sort(descendingSort(listOrder))
-    .limit(page.limit + 1)
-    .toArray();
-  return pageFrom(docs, page.limit, (doc) => [doc.at, doc._id]);
+  return readPage(adminAuditRecords(db).find(query), listOrder, page, (doc) => [doc.at, doc._id]);
 }

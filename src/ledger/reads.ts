@@ -1,12 +1,5 @@
 import type { Db } from 'mongodb';
-import {
-  allOf,
-  descendingAfter,
-  descendingSort,
-  type KeysetPage,
-  type KeysetRequest,
-  pageFrom,
-} from '../mongo/keyset';
+import { allOf, descendingAfter, type KeysetPage, type KeysetRequest, readPage } from '../mongo/keyset';
 import { emailMatch } from '../mongo/text-match';
 import { entryIdOf } from './ids';
 import { ledgerStore, normaliseBalances, rollForward } from './store';
@@ -61,18 +54,14 @@ export async function listAccounts(
 ): Promise<KeysetPage<AccountState>> {
   const store = ledgerStore(db, creditTypes);
   const fields = ['created_at', '_id'];
-  const docs = await store.accounts
-    .find(
-      allOf(
-        filter.instance_id !== undefined ? { instance_id: filter.instance_id } : undefined,
-        filter.email !== undefined ? { user_email: emailMatch(filter.email) } : undefined,
-        descendingAfter(fields, page.after),
-      ),
-    )
-    .sort(descendingSort(fields))
-    .limit(page.limit + 1)
-    .toArray();
-  const accounts = pageFrom(docs, page.limit, (doc) => [doc.created_at, doc._id]);
+  const found = store.accounts.find(
+    allOf(
+      filter.instance_id !== undefined ? { instance_id: filter.instance_id } : undefined,
+      filter.email !== undefined ? { user_email: emailMatch(filter.email) } : undefined,
+      descendingAfter(fields, page.after),
+    ),
+  );
+  const accounts = await readPage(found, fields, page, (doc) => [doc.created_at, doc._id]);
   return {
     items: await Promise.all(accounts.items.map((account) => exactState(db, creditTypes, account))),
     ...(accounts.next ? { next: accounts.next } : {}),

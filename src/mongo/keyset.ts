@@ -1,3 +1,4 @@
+import type { FindCursor } from 'mongodb';
 // Keyset paging, the one way every operator list pages: documents sorted newest first by a key of
 // several fields whose last field is unique, and each page starts strictly after the key of the
 // previous page's last document. Unlike skip/offset, a page never repeats or skips a document when
@@ -46,13 +47,26 @@ export function descendingSort(fields: readonly string[]): Record<string, -1> {
  * Makes a page from what a store read with limit + 1: the extra document only says that another
  * page follows, so `next` is the key of the last document shown.
  */
+/** Reads one page of a query already filtered past `page.after`: newest first by `order`. */
+export async function readPage<T>(
+  found: FindCursor<T>,
+  order: readonly string[],
+  page: KeysetRequest,
+  keyOf: (item: T) => KeyValue[],
+): Promise<KeysetPage<T>> {
+  const read = await found
+    .sort(descendingSort(order))
+    .limit(page.limit + 1)
+    .toArray();
+  return pageFrom(read, page.limit, keyOf);
+}
+
 export function pageFrom<T>(read: T[], limit: number, keyOf: (item: T) => KeyValue[]): KeysetPage<T> {
   if (read.length <= limit) return { items: read };
   const items = read.slice(0, limit);
   return { items, next: keyOf(items[items.length - 1]!) };
 }
 
-/** Two filters that must both hold (either may be absent). */
 /**
  * `field` from `since` (inclusive) to `until` (exclusive), or undefined without either; `as` writes
  * the bound as the field is stored (a Date, or an ISO string).
@@ -71,6 +85,7 @@ export function timeRange(
   };
 }
 
+/** Filters that must all hold (any may be absent). */
 export function allOf(...filters: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
   const present = filters.filter((filter): filter is Record<string, unknown> => filter !== undefined);
   if (present.length === 0) return {};

@@ -5,10 +5,9 @@ import { isDuplicateKeyError } from '../mongo/errors';
 import {
   allOf,
   descendingAfter,
-  descendingSort,
   type KeysetPage,
   type KeysetRequest,
-  pageFrom,
+  readPage,
   timeRange,
 } from '../mongo/keyset';
 import { emailMatch } from '../mongo/text-match';
@@ -123,10 +122,8 @@ export async function listPurchases(
     timeRange('created_at', filter, (at) => at.toISOString()),
     descendingAfter(listOrder, page.after),
   );
-  const docs = await purchases(db)
-    .find(query, { projection: shown })
-    .sort(descendingSort(listOrder))
-    .limit(page.limit + 1)
-    .toArray();
-  return pageFrom(docs, page.limit, (doc) => [doc.created_at, doc.purchase_id]);
+  return readPage(purchases(db).find(query, { projection: shown }), listOrder, page, (doc) => [
+    doc.created_at,
+    doc.purchase_id,
+  ]);
 }

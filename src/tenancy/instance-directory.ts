@@ -1,13 +1,6 @@
 import type { Db } from 'mongodb';
 import { collectionNames } from '../mongo/collections';
-import {
-  allOf,
-  descendingAfter,
-  descendingSort,
-  type KeysetPage,
-  type KeysetRequest,
-  pageFrom,
-} from '../mongo/keyset';
+import { allOf, descendingAfter, type KeysetPage, type KeysetRequest, readPage } from '../mongo/keyset';
 import { containsText } from '../mongo/text-match';
 import {
   type InstanceDoc,
@@ -50,14 +43,11 @@ export async function listInstances(
         })),
       }
     : undefined;
-  const docs = await instances(db)
-    .find(allOf(statusFilter(filter.status), search, descendingAfter(listOrder, page.after)), {
-      projection: { _id: 0 },
-    })
-    .sort(descendingSort(listOrder))
-    .limit(page.limit + 1)
-    .toArray();
-  return pageFrom(docs, page.limit, (doc) => [doc.created_at, doc.instance_id]);
+  const found = instances(db).find(
+    allOf(statusFilter(filter.status), search, descendingAfter(listOrder, page.after)),
+    { projection: { _id: 0 } },
+  );
+  return readPage(found, listOrder, page, (doc) => [doc.created_at, doc.instance_id]);
 }
 
 export interface InstanceActivity {

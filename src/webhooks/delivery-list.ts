@@ -1,12 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import {
-  allOf,
-  descendingAfter,
-  descendingSort,
-  type KeysetPage,
-  type KeysetRequest,
-  pageFrom,
-} from '../mongo/keyset';
+import { allOf, descendingAfter, type KeysetPage, type KeysetRequest, readPage } from '../mongo/keyset';
 import type { WebhookEventType } from './catalogue';
 import {
   type DeliveryState,
@@ -50,24 +43,20 @@ export async function listDeliveries(
   page: KeysetRequest,
 ): Promise<KeysetPage<ListedDelivery>> {
   const states = [...new Set(filter.states ?? [])];
-  const found = await webhookDeliveries(db)
-    .find(
-      allOf(
-        filter.instance_id ? { instance_id: filter.instance_id } : undefined,
-        filter.endpoint_id ? { endpoint_id: filter.endpoint_id } : undefined,
-        filter.event_type ? { event_type: filter.event_type } : undefined,
-        states.length === 0
-          ? undefined
-          : states.length === 1
-            ? stateFilter(states[0]!)
-            : { $or: states.map(stateFilter) },
-        descendingAfter(listOrder, page.after),
-      ) as DeliveryFilter,
-    )
-    .sort(descendingSort(listOrder))
-    .limit(page.limit + 1)
-    .toArray();
-  const { items, next } = pageFrom(found, page.limit, (doc) => [doc.created_at, doc._id]);
+  const found = webhookDeliveries(db).find(
+    allOf(
+      filter.instance_id ? { instance_id: filter.instance_id } : undefined,
+      filter.endpoint_id ? { endpoint_id: filter.endpoint_id } : undefined,
+      filter.event_type ? { event_type: filter.event_type } : undefined,
+      states.length === 0
+        ? undefined
+        : states.length === 1
+          ? stateFilter(states[0]!)
+          : { $or: states.map(stateFilter) },
+      descendingAfter(listOrder, page.after),
+    ) as DeliveryFilter,
+  );
+  const { items, next } = await readPage(found, listOrder, page, (doc) => [doc.created_at, doc._id]);
   // The queue holds the true next attempt of what is on its way (the record's is a copy).
   const pendingIds = items.filter((doc) => doc.status === 'pending').map((doc) => doc._id);
   const entries = pendingIds.length > 0 ? await entriesById(db, pendingIds) : [];
