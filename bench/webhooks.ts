@@ -167,6 +167,7 @@ async function deliveryScenario(
       // A user per event: nothing is superseded, every event must arrive.
       data: {
         user_id: `bench-${userSeq}`,
+        user_email: `bench-${userSeq}@example.jp`,
         ledger_seq: 1,
         credits: { article: 1 },
         delta: 1,
