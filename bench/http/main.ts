@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -8,10 +8,10 @@ import { loadConfig } from '../../src/config';
 import { accountIdOf, entryIdOf } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/ledger';
 import { ensureWorkflowBundle } from '../../src/temporal/workflow-bundle';
-import { projectRoot } from '../../tools/stack/paths';
 import { freePort, waitForPort } from '../../tools/stack/ports';
 import { startStripeSandbox } from '../../tools/stripe-sandbox/server';
 import { startBenchStack } from '../bench-stack';
+import { json, spawnTs, stopAll } from '../processes';
 import { loadDocuments } from './load';
 import { formatTable, type Row, type Run } from './report';
 
@@ -26,22 +26,6 @@ const loadCount = Number(process.env.BENCH_LOAD_DOCS ?? 100_000);
 const connectionCounts = [16, 50];
 const userAgent = 'Rakubun-WordPress-Plugin/2.0.1';
 const buyers = 1_000;
-
-function spawnTs(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, entry)], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-async function json(url: string, init: RequestInit = {}) {
-  const response = await fetch(url, init);
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok)
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
 
 type Request = NonNullable<autocannon.Options['requests']>[number];
 
@@ -272,9 +256,7 @@ async function main(): Promise<void> {
     say('');
     say(formatTable(rows));
   } finally {
-    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-    for (const child of running) child.kill('SIGTERM');
-    await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    await stopAll(children);
     await sandbox.stop();
     await stack.stop();
   }

@@ -7,9 +7,12 @@ import { createLogger } from '../../src/logger';
 import { buildApiApp } from '../../src/main/api-app';
 import type { createMongo } from '../../src/mongo/client';
 import { collectionNames } from '../../src/mongo/collections';
+import type { StripeGateway } from '../../src/stripe/gateway';
 import type { createTemporal } from '../../src/temporal/client';
+import { purchaseWorkflowType } from '../../workflows/purchase/contract';
+import { countCommands } from '../command-counter';
 
-// The API process of `npm run bench:http`: the product's app exactly as src/main/api.ts builds it
+// The API process of `npm run bench:http` and `npm run bench`: the product's app exactly as src/main/api.ts builds it
 // (buildApiApp),
 // and beside it, in the same process on the same MongoDB pool and Temporal client, the bare routes
 // that are each hot path's ceiling (one driver call or one Temporal call behind a plain Koa route).
@@ -24,6 +27,8 @@ export const bareTaskQueue = 'bench-bare-unpolled';
 function bareApp(deps: {
   db: ReturnType<typeof createMongo>['db'];
   temporal: ReturnType<typeof createTemporal>;
+  stripe: StripeGateway | undefined;
+  commands: () => Record<string, number>;
 }) {
   const router = new Router();
   const entries = deps.db.collection<Record<string, unknown> & { _id: string }>(
@@ -54,8 +59,38 @@ function bareApp(deps: {
     const { user, system } = process.cpuUsage();
     ctx.body = { micros: user + system };
   });
+  // The commands this process's MongoDB client has issued so far (with monitorCommands in the URL).
+  router.get('/bare/commands', (ctx) => {
+    ctx.body = deps.commands();
+  });
+  // The one Stripe call of a checkout, through the product's gateway, to the same Stripe.
+  router.post('/bare/stripe-checkout', async (ctx) => {
+    if (!deps.stripe) throw new Error('no STRIPE_SECRET_KEY');
+    const id = randomUUID();
+    const session = await deps.stripe.createCheckoutSession({
+      purchaseId: `bare_${id}`,
+      idempotencyKey: `bare:${id}`,
+      amount: 750,
+      currency: 'JPY',
+      productName: 'Article starter',
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/cancel',
+      customerEmail: 'bare@example.jp',
+      metadata: { purchase_id: `bare_${id}` },
+    });
+    ctx.body = { id: session.id };
+  });
+  // The one workflow start of a checkout, on a task queue no worker polls.
+  router.post('/bare/workflow-start', async (ctx) => {
+    await deps.temporal.client.workflow.start(purchaseWorkflowType, {
+      taskQueue: bareTaskQueue,
+      workflowId: `bench-bare-${randomUUID()}`,
+      args: [{ purchase_id: 'bare' }],
+    });
+    ctx.body = { ok: true };
+  });
   router.post('/bare/signal-with-start', async (ctx) => {
-    await deps.temporal.client.workflow.signalWithStart('purchaseWorkflow', {
+    await deps.temporal.client.workflow.signalWithStart(purchaseWorkflowType, {
       taskQueue: bareTaskQueue,
       workflowId: `bench-bare-${randomUUID()}`,
       args: [{ purchase_id: 'bare' }],
@@ -74,7 +109,13 @@ async function main(): Promise<void> {
   const { mongo } = built;
   const { temporal } = built.services;
   const product = built.app.callback();
-  const bare = bareApp({ db: mongo.db, temporal }).callback();
+  const counter = mongo.client.options.monitorCommands ? countCommands(mongo.client) : undefined;
+  const bare = bareApp({
+    db: mongo.db,
+    temporal,
+    stripe: built.services.stripe,
+    commands: () => counter?.snapshot() ?? {},
+  }).callback();
   const server = http.createServer((req, res) => (req.url?.startsWith('/bare/') ? bare : product)(req, res));
   server.keepAliveTimeout = 60_000;
   server.listen(config.PORT, config.HOST, () => console.log(`bench API listening on ${config.PORT}`));
