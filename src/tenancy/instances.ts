@@ -1,4 +1,5 @@
 import type { Db, UpdateFilter } from 'mongodb';
+import { BatchedReader } from '../mongo/batched-reads';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import { hashToken, newApiToken, newWebhookSecret } from './credentials';
@@ -274,7 +275,27 @@ export async function activatePendingInstance(
 
 /** The instance as plugin authentication sees it: read at most a second ago (instance-cache.ts). */
 export function findInstanceCached(db: Db, instanceId: string): Promise<InstanceDoc | null> {
-  return cachedInstance(db, instanceId, findInstance);
+  return cachedInstance(db, instanceId, findInstanceBatched);
+}
+
+const instanceReaders = new WeakMap<Db, BatchedReader<string, InstanceDoc>>();
+
+/**
+ * `findInstance`, read together with the other misses of the moment (a webhook burst over many
+ * instances, many plugins calling at once): one query for many. Still a read made after the call.
+ */
+async function findInstanceBatched(db: Db, instanceId: string): Promise<InstanceDoc | null> {
+  let reader = instanceReaders.get(db);
+  if (!reader) {
+    reader = new BatchedReader(async (ids) => {
+      const docs = await instances(db)
+        .find({ instance_id: { $in: ids } }, { projection: { _id: 0 } })
+        .toArray();
+      return new Map(docs.map((doc) => [doc.instance_id, doc]));
+    });
+    instanceReaders.set(db, reader);
+  }
+  return (await reader.read(instanceId)) ?? null;
 }
 
 /** Reads the instance again, and caches that read. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { BatchedReader } from '../mongo/batched-reads';
 import { collectionNames } from '../mongo/collections';
 import { isDuplicateKeyError } from '../mongo/errors';
 import type { WebhookEventType } from './catalogue';
@@ -107,7 +108,7 @@ export function listEndpointsCached(
   const hit = cache.get(instanceId);
   if (hit && now - hit.at < endpointCacheTtlMs) return hit.docs;
   if (cache.size >= 10_000) cache.clear();
-  const entry = { at: now, docs: listEndpoints(db, instanceId) };
+  const entry = { at: now, docs: listEndpointsBatched(db, instanceId) };
   cache.set(instanceId, entry);
   const current = cache;
   entry.docs.catch(() => {
@@ -126,8 +127,35 @@ export async function listEndpoints(db: Db, instanceId: string): Promise<Webhook
     .find({ instance_id: instanceId, status: { $ne: 'deleted' } }, { projection: { _id: 0 } })
     .sort({ created_at: 1 })
     .toArray();
+  return endpointList(instanceId, docs);
+}
+
+function endpointList(instanceId: string, docs: WebhookEndpointDoc[]): WebhookEndpointDoc[] {
   const stored = docs.find((doc) => doc.endpoint_id === defaultEndpointId);
   return [defaultEndpoint(instanceId, stored), ...docs.filter((doc) => doc.kind === 'registered')];
+}
+
+const endpointReaders = new WeakMap<Db, BatchedReader<string, WebhookEndpointDoc[]>>();
+
+/**
+ * `listEndpoints`, read together with the other instances' misses of the moment (a burst over many
+ * instances misses the cache for each of them within the same second): one query for many.
+ */
+async function listEndpointsBatched(db: Db, instanceId: string): Promise<WebhookEndpointDoc[]> {
+  let reader = endpointReaders.get(db);
+  if (!reader) {
+    reader = new BatchedReader(async (ids) => {
+      const docs = await webhookEndpoints(db)
+        .find({ instance_id: { $in: ids }, status: { $ne: 'deleted' } }, { projection: { _id: 0 } })
+        .sort({ created_at: 1 })
+        .toArray();
+      const byInstance = new Map<string, WebhookEndpointDoc[]>(ids.map((id) => [id, []]));
+      for (const doc of docs) byInstance.get(doc.instance_id)?.push(doc);
+      return new Map([...byInstance].map(([id, list]) => [id, endpointList(id, list)]));
+    });
+    endpointReaders.set(db, reader);
+  }
+  return (await reader.read(instanceId)) ?? endpointList(instanceId, []);
 }
 
 /** One endpoint of the instance (the default one always exists), or null if unknown or deleted. */
