@@ -15,19 +15,32 @@ interface Pending<T extends Document> {
   reject(error: unknown): void;
 }
 
+export interface BatchedWriterOptions {
+  /**
+   * Hold a write this long before sending it, so that more share its command: for writes nobody
+   * waits for on the hot path (each command costs the process far more than its documents do).
+   */
+  lingerMs?: number;
+}
+
 export class BatchedWriter<T extends Document> {
   private queue: Pending<T>[] = [];
   private inFlight = 0;
+  /** When the oldest queued write was queued (lingering writers only). */
+  private oldestAt = 0;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly collection: Collection<T>,
     /** Commands on the wire at once: one, so that under load the next batch fills meanwhile. */
     private readonly maxInFlight = 1,
     private readonly maxBatch = 500,
+    private readonly options: BatchedWriterOptions = {},
   ) {}
 
   write(operation: AnyBulkWriteOperation<T>): Promise<BatchedOutcome> {
     return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) this.oldestAt = this.options.lingerMs ? performance.now() : 0;
       this.queue.push({ operation, resolve, reject });
       this.pump();
     });
@@ -39,7 +52,24 @@ export class BatchedWriter<T extends Document> {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const linger = this.options.lingerMs;
+      if (linger && this.queue.length < this.maxBatch) {
+        const wait = this.oldestAt + linger - performance.now();
+        if (wait > 0) {
+          this.lingering ??= setTimeout(() => {
+            this.lingering = undefined;
+            this.pump();
+          }, wait);
+          return;
+        }
+      }
+      if (this.lingering) {
+        clearTimeout(this.lingering);
+        this.lingering = undefined;
+      }
       const batch = this.queue.splice(0, this.maxBatch);
+      // What is left (a full batch's overflow) counts from now.
+      if (this.queue.length > 0) this.oldestAt = performance.now();
       this.inFlight += 1;
       void this.send(batch).finally(() => {
         this.inFlight -= 1;
@@ -93,16 +123,25 @@ function bulkWriteErrors(error: unknown): IndexedWriteError[] | undefined {
 /** One writer per (database handle, collection), shared by everything in the process. */
 const writers = new WeakMap<Db, Map<string, BatchedWriter<Document>>>();
 
-export function batchedWriter<T extends Document>(db: Db, collectionName: string): BatchedWriter<T> {
+/**
+ * With `options`, a writer of its own for the collection (one per set of options), apart from the
+ * plain one: a lingering writer's batches never hold back writes someone is waiting for.
+ */
+export function batchedWriter<T extends Document>(
+  db: Db,
+  collectionName: string,
+  options?: BatchedWriterOptions,
+): BatchedWriter<T> {
   let byName = writers.get(db);
   if (!byName) {
     byName = new Map();
     writers.set(db, byName);
   }
-  let writer = byName.get(collectionName);
+  const key = options ? `${collectionName}\n${JSON.stringify(options)}` : collectionName;
+  let writer = byName.get(key);
   if (!writer) {
-    writer = new BatchedWriter(db.collection<Document>(collectionName));
-    byName.set(collectionName, writer);
+    writer = new BatchedWriter(db.collection<Document>(collectionName), 1, 500, options);
+    byName.set(key, writer);
   }
   return writer as unknown as BatchedWriter<T>;
 }

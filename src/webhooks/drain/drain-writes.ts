@@ -24,6 +24,9 @@ export interface AttemptOutcome {
 
 type DeliveryRecord = WebhookDeliveryDoc & { _id: string };
 
+/** How long an attempt's log entry waits for others to share its command. */
+const attemptLogLingerMs = 15;
+
 export interface DrainWrites {
   attempted(entry: QueueEntryDoc, record: AttemptRecord, outcome: AttemptOutcome): Promise<void>;
   ended(entry: QueueEntryDoc, status: DeliveryStatus, reason: string): Promise<void>;
@@ -47,7 +50,13 @@ function recordBase(entry: QueueEntryDoc) {
 }
 
 export function drainWrites(db: Db): DrainWrites {
-  const attempts = batchedWriter<WebhookAttemptDoc & { _id: string }>(db, collectionNames.webhookAttempts);
+  // The attempt log starts each outcome's writes, after the request: nobody waits for it but the
+  // drain's own bookkeeping, so it lingers to gather more per command. The outcomes of one such
+  // batch then go on together (one record update, one queue command for them all), so every stage
+  // is batched alike, and the record is written, as before, just before the entry leaves the queue.
+  const attempts = batchedWriter<WebhookAttemptDoc & { _id: string }>(db, collectionNames.webhookAttempts, {
+    lingerMs: attemptLogLingerMs,
+  });
   const deliveries = batchedWriter<DeliveryRecord>(db, collectionNames.webhookDeliveries);
   const pending = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
