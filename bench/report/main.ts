@@ -149,25 +149,26 @@ async function main(): Promise<void> {
 
     /**
      * All three processes' commands so far, once the work a run started has finished (its webhooks
-     * delivered, its workflows' activities done): fewer than `quiet` commands in half a second. An
-     * awake webhook drain polls its queue every 25 ms while idle (up to 30 s), which that allows.
+     * delivered, its workflows' activities done): a second with fewer than 3 commands other than the
+     * queue polls an awake webhook drain makes every 25 ms while idle (for up to 30 s).
      */
-    const quiet = 25;
     const settledCommands = async () => {
       const read = async () => ({
         api: await apiCommands(),
         worker: await workerCommands(),
         bench: ownCounter.snapshot(),
       });
-      const totalOf = (counts: Awaited<ReturnType<typeof read>>) =>
-        Object.values(sumCommands(counts.api, counts.worker, counts.bench)).reduce((sum, n) => sum + n, 0);
+      const busy = (counts: Awaited<ReturnType<typeof read>>) =>
+        Object.entries(sumCommands(counts.api, counts.worker, counts.bench))
+          .filter(([key]) => key !== 'find webhook_queue')
+          .reduce((sum, [, n]) => sum + n, 0);
       let counts = await read();
       for (let i = 0; i < 60; i += 1) {
-        await sleep(500);
+        await sleep(1_000);
         const next = await read();
-        const issued = totalOf(next) - totalOf(counts);
+        const issued = busy(next) - busy(counts);
         counts = next;
-        if (issued < quiet) break;
+        if (issued < 3) break;
       }
       return counts;
     };
