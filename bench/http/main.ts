@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
-import Stripe from 'stripe';
 import { loadConfig } from '../../src/config';
 import { accountIdOf, entryIdOf } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/ledger';
@@ -12,6 +11,7 @@ import { freePort, waitForPort } from '../../tools/stack/ports';
 import { startStripeSandbox } from '../../tools/stripe-sandbox/server';
 import { startBenchStack } from '../bench-stack';
 import { json, spawnTs, stopAll } from '../processes';
+import { unpaidCompletedEvents } from '../stripe-events';
 import { loadDocuments } from './load';
 import { formatTable, type Row, type Run } from './report';
 
@@ -142,36 +142,7 @@ async function main(): Promise<void> {
       });
       sessions.push({ purchase_id: created.purchase_id as string, session_id: created.session_id as string });
     }
-    const stripe = new Stripe('sk_test_unused');
-    let eventSeq = 0;
-    const signedEvent = (): Request => {
-      const session = sessions[eventSeq % sessions.length]!;
-      eventSeq += 1;
-      const payload = JSON.stringify({
-        id: `evt_bench_${eventSeq}_${randomUUID()}`,
-        object: 'event',
-        type: 'checkout.session.completed',
-        api_version: '2025-01-27.acacia',
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        data: {
-          object: {
-            id: session.session_id,
-            object: 'checkout.session',
-            metadata: { purchase_id: session.purchase_id },
-            payment_intent: null,
-            payment_status: 'unpaid',
-          },
-        },
-      });
-      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret });
-      return {
-        method: 'POST',
-        path: '/api/v1/stripe/webhook',
-        headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signature },
-        body: payload,
-      };
-    };
+    const signedEvent = unpaidCompletedEvents(sessions, webhookSecret);
     let user = 0;
     const nextUser = () => (user++ % buyers).toString();
 

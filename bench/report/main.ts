@@ -19,6 +19,7 @@ import { purchaseWorkflowId } from '../../workflows/purchase/contract';
 import { percentile, startBenchStack } from '../bench-stack';
 import { type CommandCounts, commandsBetween, countCommands, sumCommands } from '../command-counter';
 import { forkTs, json, spawnTs, stopAll } from '../processes';
+import { unpaidCompletedEvents } from '../stripe-events';
 import { bareFulfilmentTaskQueue, bareSignalName } from './bare-fulfilment-workflow';
 import { formatReport, type HotPath, type Measured } from './format';
 
@@ -258,29 +259,7 @@ async function main(): Promise<void> {
     say('[bench] opening 20 checkout sessions for the webhook ingest run');
     const openSessions: Array<{ purchase_id: string; session_id: string }> = [];
     for (let i = 0; i < 20; i += 1) openSessions.push(await openCheckout(`w${i}`));
-    let eventSeq = 0;
-    const unpaidEvent = (): Request => {
-      const session = openSessions[eventSeq % openSessions.length]!;
-      eventSeq += 1;
-      const payload = JSON.stringify({
-        id: `evt_bench_${eventSeq}_${randomUUID().replaceAll('-', '')}`,
-        object: 'event',
-        type: 'checkout.session.completed',
-        api_version: '2025-01-27.acacia',
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        data: {
-          object: {
-            id: session.session_id,
-            object: 'checkout.session',
-            metadata: { purchase_id: session.purchase_id },
-            payment_intent: null,
-            payment_status: 'unpaid',
-          },
-        },
-      });
-      return { method: 'POST', path: '/api/v1/stripe/webhook', headers: signed(payload), body: payload };
-    };
+    const unpaidEvent = unpaidCompletedEvents(openSessions, webhookSecret);
     let seq = 0;
     const bodyFor = (make: (n: number) => string) => (req: Request) => ({ ...req, body: make(seq++) });
 

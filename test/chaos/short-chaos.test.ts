@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot, runScript } from '../helpers/run-script';
 
 // A short `npm run chaos` (tools/chaos/main.ts): 30 purchases with a fixed plan while the worker is
 // killed, Temporal and the MongoDB-wire server restarted, Stripe fails and plugin sites go down, on
 // a private stack of its own; then the money is checked. About two minutes.
-
-const root = join(__dirname, '..', '..');
 
 /** Every kind of fault the run injects: a short run must meet each at least once. */
 const faults = [
@@ -34,30 +32,15 @@ interface ChaosReport {
 describe('chaos: 30 purchases through worker kills, restarts and Stripe faults (a short npm run chaos)', () => {
   it('credits every paid purchase once and breaks no check, having met every fault', async function () {
     this.timeout(900_000);
-    const report = join(process.env.TEST_SCRATCH_DIR ?? root, 'chaos-report.json');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(root, 'tools', 'chaos', 'main.ts'),
-        '--purchases',
-        '30',
-        '--seed',
-        '1',
-        '--report',
-        report,
-      ],
-      { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const report = join(process.env.TEST_SCRATCH_DIR ?? projectRoot, 'chaos-report.json');
+    const { code, output } = await runScript('tools/chaos/main.ts', [
+      '--purchases',
+      '30',
+      '--seed',
+      '1',
+      '--report',
+      report,
+    ]);
     assert.equal(code, 0, `npm run chaos failed:\n${output.slice(-12_000)}`);
     const result = JSON.parse(readFileSync(report, 'utf8')) as ChaosReport;
     assert.deepEqual(result.violations, []);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { projectRoot, runScript } from '../helpers/run-script';
 
 // A short `npm run fuzz` (tools/fuzz/main.ts): schemathesis over every operation of /openapi.json,
 // 5 examples per operation, fixed seed, on a private stack of its own. About a minute.
-
-const root = join(__dirname, '..', '..');
 
 describe('schemathesis over the whole API (a short npm run fuzz)', () => {
   it('finds no 5xx, no answer its document does not list, and no 4xx that changed the database', async function () {
@@ -14,24 +13,12 @@ describe('schemathesis over the whole API (a short npm run fuzz)', () => {
       this.skip();
     }
     this.timeout(600_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'fuzz', 'main.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
-        FUZZ_EXAMPLES: process.env.TEST_FUZZ_EXAMPLES ?? '5',
-        FUZZ_REPORT_DIR: join(process.env.TEST_SCRATCH_DIR ?? root, 'fuzz-report'),
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, output } = await runScript('tools/fuzz/main.ts', [], {
+      ...process.env,
+      FUZZ_EXAMPLES: process.env.TEST_FUZZ_EXAMPLES ?? '5',
+      FUZZ_REPORT_DIR: join(process.env.TEST_SCRATCH_DIR ?? projectRoot, 'fuzz-report'),
+      LOG_LEVEL: 'error',
     });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     const summary = output
       .split('\n')
       .filter((line) => line.startsWith('[fuzz] passed') || line.startsWith('[fuzz] FAILED'));
