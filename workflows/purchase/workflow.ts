@@ -171,7 +171,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     // While Stripe does not answer, the activity retries; after a while the purchase says so.
     const watch = new CancellationScope();
     const reasonBefore = view.status_reason;
-    watch
+    const watched = watch
       .run(() =>
         sleep(input.slow_stripe_read_ms ?? slowStripeReadMs, {
           summary: 'Stripe slow to answer: mark the purchase as waiting on Stripe',
@@ -194,6 +194,11 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       );
     } finally {
       watch.cancel();
+      // The timer may have fired in the same workflow task as the read's answer came back. A worker
+      // that ran the task live marked the purchase first; one replaying it resumed here first, so
+      // it skipped the restore and the history no longer matched (nondeterminism: seen in a chaos
+      // run after worker kills). Waiting for the watch to settle puts the mark first either way.
+      await watched;
       if (view.status_reason === 'stripe_unreachable') publishReason(reasonBefore);
     }
   };
