@@ -34,7 +34,9 @@ export interface PublishWebhookEventInput {
 export function createWebhookActivities(deps: ActivityDeps) {
   const { db, logger, config, secretBox } = deps;
   // One pacer per worker: it guards this worker's activity slots against slow receivers.
-  const pacer = new ReceiverPacer(config.WEBHOOK_MAX_CONCURRENCY_PER_HOST);
+  const pacer = new ReceiverPacer(config.WEBHOOK_MAX_CONCURRENCY_PER_HOST, Date.now, {
+    maxConcurrency: config.WEBHOOK_MAX_CONCURRENCY_FAST_HOST,
+  });
   // The activity's own client (the worker's connection): no second connection to Temporal.
   const publisher = (): WebhookPublisherDeps => ({
     db,

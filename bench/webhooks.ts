@@ -479,7 +479,7 @@ async function main(): Promise<void> {
         'bare-16',
         () =>
           bareLoop(
-            `bare POST loop, ${publishConcurrency} in flight`,
+            `bare POST loop, ${publishConcurrency} in flight${publishConcurrency === config.WEBHOOK_MAX_CONCURRENCY_FAST_HOST ? ' (fast-host cap)' : ''}`,
             one.url,
             publishConcurrency,
             burstEvents,

@@ -139,6 +139,8 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_WINDOW_SECONDS: positiveInt.default(3 * 24 * 3600),
   WEBHOOK_RETRY_DELAYS_SECONDS: secondsList.default([5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200]),
   WEBHOOK_MAX_CONCURRENCY_PER_HOST: positiveInt.default(4),
+  // A host that keeps answering 2xx within 50 ms may be given up to this many at once.
+  WEBHOOK_MAX_CONCURRENCY_FAST_HOST: positiveInt.default(16),
   WEBHOOK_ENDPOINT_DISABLE_SECONDS: positiveInt.default(5 * 24 * 3600),
   TOKEN_ROTATION_GRACE_SECONDS: z.coerce
     .number({ message: 'expected a whole number of seconds' })

@@ -1,9 +1,12 @@
 // Keeps one slow or failing site from using up the worker. Each receiving host gets at most
-// `maxConcurrency` requests in flight from this worker; a host that answers 429, 5xx or not at all gets
-// fewer (halved, down to 1) and a pause (its Retry-After, else 0.5 s doubling up to 60 s) that every
-// delivery to it respects; each success then allows one more concurrent request again, so it recovers
-// gradually. The state lives in this worker's memory: several workers each keep their own, which is
-// what protects their own activity slots.
+// `maxConcurrency` requests in flight from this worker; a host that keeps answering 2xx quickly
+// (within `fast.answerMs`) is given one more at a time, up to `fast.maxConcurrency`, and slow
+// answers take it back one at a time, so only a site that has shown it copes gets more than the
+// base cap. A host that answers 429, 5xx or not at all gets fewer (halved, down to 1) and a pause
+// (its Retry-After, else 0.5 s doubling up to 60 s) that every delivery to it respects; each success
+// then allows one more concurrent request again, so it recovers gradually. The state lives in this
+// worker's memory: several workers each keep their own, which is what protects their own activity
+// slots.
 
 export type ReceiverVerdict = 'ok' | 'overloaded' | 'neutral';
 
@@ -15,6 +18,13 @@ export interface ReceiverLease {
 export type PaceDecision =
   | { granted: true; lease: ReceiverLease }
   | { granted: false; reason: 'busy' | 'backing_off'; retryAtMs: number };
+
+export interface FastHostPacing {
+  /** The most requests in flight to a host that has kept answering quickly. */
+  maxConcurrency: number;
+  /** A 2xx within this long (from taking the slot to the whole answer) counts as quick. */
+  answerMs: number;
+}
 
 interface HostState {
   inFlight: number;
@@ -28,10 +38,18 @@ const maxHostPauseMs = 3600_000;
 export class ReceiverPacer {
   private readonly hosts = new Map<string, HostState>();
 
+  private readonly fast: FastHostPacing;
+
   constructor(
     private readonly maxConcurrency: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    fast: Partial<FastHostPacing> = {},
+  ) {
+    this.fast = {
+      maxConcurrency: Math.max(maxConcurrency, fast.maxConcurrency ?? maxConcurrency),
+      answerMs: fast.answerMs ?? 50,
+    };
+  }
 
   /** Whether a request to `host` would have to wait, without taking a slot. */
   wouldWait(host: string): Extract<PaceDecision, { granted: false }> | undefined {
@@ -55,6 +73,7 @@ export class ReceiverPacer {
     };
     state.inFlight += 1;
     this.hosts.set(host, state);
+    const acquiredAt = this.now();
     let released = false;
     return {
       granted: true,
@@ -62,7 +81,7 @@ export class ReceiverPacer {
         release: (verdict, retryAfterMs) => {
           if (released) return;
           released = true;
-          this.settle(host, state, verdict, retryAfterMs);
+          this.settle(host, state, verdict, this.now() - acquiredAt, retryAfterMs);
         },
       },
     };
@@ -74,20 +93,29 @@ export class ReceiverPacer {
     return state ? { ...state } : undefined;
   }
 
-  private settle(host: string, state: HostState, verdict: ReceiverVerdict, retryAfterMs?: number) {
+  private settle(
+    host: string,
+    state: HostState,
+    verdict: ReceiverVerdict,
+    tookMs: number,
+    retryAfterMs?: number,
+  ) {
     state.inFlight -= 1;
     if (verdict === 'ok') {
       state.failures = 0;
-      state.limit = Math.min(this.maxConcurrency, state.limit + 1);
+      if (state.limit < this.maxConcurrency) state.limit += 1;
+      else if (tookMs <= this.fast.answerMs)
+        state.limit = Math.min(this.fast.maxConcurrency, state.limit + 1);
+      else state.limit = Math.max(this.maxConcurrency, state.limit - 1);
     } else if (verdict === 'overloaded') {
       state.failures += 1;
       state.limit = Math.max(1, Math.floor(state.limit / 2));
       const pause = retryAfterMs ?? Math.min(60_000, 500 * 2 ** (state.failures - 1));
       state.blockedUntil = Math.max(state.blockedUntil, this.now() + Math.min(pause, maxHostPauseMs));
     }
-    // A healthy idle host needs no memory.
-    const healthy = state.failures === 0 && state.limit === this.maxConcurrency;
-    if (state.inFlight === 0 && healthy) this.hosts.delete(host);
+    // A healthy idle host at the base cap needs no memory (one given more keeps it between bursts).
+    const plain = state.failures === 0 && state.limit === this.maxConcurrency;
+    if (state.inFlight === 0 && plain) this.hosts.delete(host);
   }
 }
 

@@ -96,6 +96,33 @@ describe('webhook retry schedule and receiver pacing', () => {
     assert.equal(!honoured.granted && honoured.retryAtMs, now + 90_000, 'Retry-After sets the pause');
   });
 
+  it('gives a host that answers quickly more at once, up to the fast cap; slow answers take it back', () => {
+    let now = 1_000_000;
+    const pacer = new ReceiverPacer(4, () => now, { maxConcurrency: 8, answerMs: 50 });
+    /** Takes every slot the host has now, answers them all after `tookMs`: how many there were. */
+    const round = (host: string, tookMs: number) => {
+      const leases = [];
+      for (let decision = pacer.tryAcquire(host); decision.granted; decision = pacer.tryAcquire(host))
+        leases.push(decision.lease);
+      now += tookMs;
+      for (const lease of leases) lease.release('ok');
+      return leases.length;
+    };
+    assert.equal(round('fast.example', 5), 4, 'a host starts at the base cap');
+    assert.equal(round('fast.example', 5), 8, 'quick answers: one more slot each, up to the fast cap');
+    assert.equal(round('fast.example', 5), 8, 'never past the fast cap');
+    assert.equal(round('fast.example', 200), 8);
+    // Slow answers: one slot less each, down to the base cap, where an idle host is forgotten.
+    assert.equal(pacer.snapshot('fast.example'), undefined);
+    assert.equal(round('fast.example', 200), 4);
+    for (let i = 0; i < 5; i += 1) assert.equal(round('slow.example', 51), 4, 'a slow host never gets more');
+
+    round('fast.example', 5);
+    const grown = pacer.tryAcquire('fast.example');
+    if (grown.granted) grown.lease.release('overloaded');
+    assert.equal(pacer.snapshot('fast.example')!.limit, 4, 'an overload halves what it had grown to');
+  });
+
   it('only 408, 425, 429 and 5xx count as overload', () => {
     assert.equal(verdictForStatus(204), 'ok');
     for (const status of [408, 425, 429, 500, 503]) assert.equal(verdictForStatus(status), 'overloaded');

@@ -46,7 +46,7 @@ describe('webhook delivery engine', function () {
         }
         assert.equal(await findEntry(h.db, `${p.event_id}:default`), null, 'nothing left queued');
       }
-      assert.ok(site.maxInFlight <= h.config.WEBHOOK_MAX_CONCURRENCY_PER_HOST, `max ${site.maxInFlight}`);
+      assert.ok(site.maxInFlight <= h.config.WEBHOOK_MAX_CONCURRENCY_FAST_HOST, `max ${site.maxInFlight}`);
 
       const handle = h.temporal.client.workflow.getHandle(
         endpointWorkflowId({ instance_id: plugin.instance_id, endpoint_id: 'default' }),

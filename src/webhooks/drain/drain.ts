@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { EndpointDrainInput, EndpointDrainResult } from '../../../workflows/webhook-endpoint/contract';
 import { observeWebhookAttempt } from '../../metrics';
 import { findInstanceCached, refreshInstance, webhookSigningKeys } from '../../tenancy/instances';
@@ -116,6 +117,8 @@ class EndpointDrain implements DrainHandle {
 
   async run(): Promise<EndpointDrainResult> {
     const drains = localDrains(this.deps.db);
+    // Each request in flight listens to the signal (a fast host may have 16 at once), plus the drain.
+    setMaxListeners(64, this.deps.signal);
     for (const entry of await entriesOf(this.deps.db, this.key)) this.offer(entry);
     drains.register(this);
     const abort = () => this.wake();
