@@ -34,6 +34,8 @@ interface HostState {
 }
 
 const maxHostPauseMs = 3600_000;
+/** Healthy hosts given more than the base cap are remembered between bursts, this many at most. */
+export const maxRememberedFastHosts = 10_000;
 
 export class ReceiverPacer {
   private readonly hosts = new Map<string, HostState>();
@@ -113,9 +115,12 @@ export class ReceiverPacer {
       const pause = retryAfterMs ?? Math.min(60_000, 500 * 2 ** (state.failures - 1));
       state.blockedUntil = Math.max(state.blockedUntil, this.now() + Math.min(pause, maxHostPauseMs));
     }
-    // A healthy idle host at the base cap needs no memory (one given more keeps it between bursts).
-    const plain = state.failures === 0 && state.limit === this.maxConcurrency;
-    if (state.inFlight === 0 && plain) this.hosts.delete(host);
+    // A healthy idle host at the base cap needs no memory; one given more keeps it between bursts,
+    // unless too many are remembered (it then starts again from the base cap).
+    const healthy = state.failures === 0;
+    const plain = healthy && state.limit === this.maxConcurrency;
+    const crowded = healthy && this.hosts.size > maxRememberedFastHosts;
+    if (state.inFlight === 0 && (plain || crowded)) this.hosts.delete(host);
   }
 }
 

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config';
 import { deferralDelayMs, nextAttemptAt, retryDelayMs } from '../../src/webhooks/backoff';
-import { parseRetryAfter, ReceiverPacer, verdictForStatus } from '../../src/webhooks/receiver-pacing';
+import {
+  maxRememberedFastHosts,
+  parseRetryAfter,
+  ReceiverPacer,
+  verdictForStatus,
+} from '../../src/webhooks/receiver-pacing';
 import { deliverySchedule } from '../../src/webhooks/retry-schedule';
 
 describe('webhook retry schedule and receiver pacing', () => {
@@ -121,6 +126,18 @@ describe('webhook retry schedule and receiver pacing', () => {
     const grown = pacer.tryAcquire('fast.example');
     if (grown.granted) grown.lease.release('overloaded');
     assert.equal(pacer.snapshot('fast.example')!.limit, 4, 'an overload halves what it had grown to');
+  });
+
+  it('remembers at most so many grown hosts: past that, an idle one starts again from the base cap', () => {
+    const pacer = new ReceiverPacer(1, () => 0, { maxConcurrency: 2, answerMs: 50 });
+    const grow = (host: string) => {
+      const first = pacer.tryAcquire(host);
+      if (first.granted) first.lease.release('ok');
+    };
+    for (let i = 0; i <= maxRememberedFastHosts; i += 1) grow(`site-${i}.example`);
+    assert.equal(pacer.snapshot('site-0.example')?.limit, 2, 'a grown host is remembered');
+    grow('one-too-many.example');
+    assert.equal(pacer.snapshot('one-too-many.example'), undefined, 'past the bound it is not');
   });
 
   it('only 408, 425, 429 and 5xx count as overload', () => {
