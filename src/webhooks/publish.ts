@@ -144,22 +144,23 @@ async function publishNew(
       ? newEntry(event, newDeliveryDoc(event, endpoint.endpoint_id, initial(endpoint)), schedule, 0)
       : undefined,
   );
-  const [, records, outcomes] = await Promise.all([
+  // Each entry goes to its drain as soon as it is queued: the drain needs nothing else (the entry
+  // carries the body, and the drain upserts the record), and the publish still waits for all.
+  const [, records] = await Promise.all([
     storeEvent(deps.db, event),
     Promise.all(
       endpoints.map((endpoint) => ensureDelivery(deps.db, event, endpoint.endpoint_id, initial(endpoint))),
     ),
-    Promise.all(queued.map((entry) => (entry ? enqueue(deps.db, entry) : undefined))),
+    Promise.all(
+      queued.map(async (entry) => {
+        if (entry) await handOver(deps, entry, (await enqueue(deps.db, entry)) === 'done');
+      }),
+    ),
   ]);
-  const deliveries = await Promise.all(
-    records.map(async ({ delivery }, index) => {
-      const entry = queued[index];
-      const summary = summaryOf(delivery);
-      if (!entry) return { ...summary, state: delivery.status };
-      await handOver(deps, entry, outcomes[index] === 'done');
-      return { ...summary, state: 'queued' as const };
-    }),
-  );
+  const deliveries = records.map(({ delivery }, index) => {
+    const summary = summaryOf(delivery);
+    return queued[index] ? { ...summary, state: 'queued' as const } : { ...summary, state: delivery.status };
+  });
   return { event_id: event.event_id, created: true, deliveries };
 }
 
