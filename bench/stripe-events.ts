@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import Stripe from 'stripe';
+import { stripeSignatureHeader } from '../tools/stripe-sandbox/signature';
+
+/** The headers Stripe posts an event with, signed with the endpoint's secret. */
+export function stripeEventHeaders(payload: string, webhookSecret: string): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    'Stripe-Signature': stripeSignatureHeader(payload, webhookSecret),
+  };
+}
 
 export interface OpenSession {
   purchase_id: string;
@@ -12,7 +20,6 @@ export interface OpenSession {
  * same few sessions can take any number of events.
  */
 export function unpaidCompletedEvents(sessions: OpenSession[], webhookSecret: string) {
-  const signer = new Stripe('sk_test_signing_only').webhooks;
   let seq = 0;
   return () => {
     const session = sessions[seq % sessions.length]!;
@@ -37,10 +44,7 @@ export function unpaidCompletedEvents(sessions: OpenSession[], webhookSecret: st
     return {
       method: 'POST' as const,
       path: '/api/v1/stripe/webhook',
-      headers: {
-        'Content-Type': 'application/json',
-        'Stripe-Signature': signer.generateTestHeaderString({ payload, secret: webhookSecret }),
-      },
+      headers: stripeEventHeaders(payload, webhookSecret),
       body: payload,
     };
   };

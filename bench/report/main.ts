@@ -6,7 +6,6 @@ import { dirname, join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
-import Stripe from 'stripe';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { stackDir } from '../../src/paths';
@@ -19,7 +18,7 @@ import { purchaseWorkflowId } from '../../workflows/purchase/contract';
 import { percentile, startBenchStack } from '../bench-stack';
 import { type CommandCounts, commandsBetween, countCommands, sumCommands } from '../command-counter';
 import { forkTs, json, spawnTs, stopAll } from '../processes';
-import { unpaidCompletedEvents } from '../stripe-events';
+import { stripeEventHeaders, unpaidCompletedEvents } from '../stripe-events';
 import { bareFulfilmentTaskQueue, bareSignalName } from './bare-fulfilment-workflow';
 import { formatReport, type HotPath, type Measured } from './format';
 
@@ -250,12 +249,6 @@ async function main(): Promise<void> {
         body: checkoutBody(userId),
       })) as { purchase_id: string; session_id: string };
 
-    // Stripe events signed with the endpoint's secret, as Stripe sends them.
-    const stripe = new Stripe(stripeKey);
-    const signed = (payload: string) => ({
-      'Content-Type': 'application/json',
-      'Stripe-Signature': stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret }),
-    });
     say('[bench] opening 20 checkout sessions for the webhook ingest run');
     const openSessions: Array<{ purchase_id: string; session_id: string }> = [];
     for (let i = 0; i < 20; i += 1) openSessions.push(await openCheckout(`w${i}`));
@@ -396,7 +389,7 @@ async function main(): Promise<void> {
         const t0 = now();
         const answer = await fetch(`${api}/api/v1/stripe/webhook`, {
           method: 'POST',
-          headers: signed(one.payload),
+          headers: stripeEventHeaders(one.payload, webhookSecret),
           body: one.payload,
         });
         await answer.text();
