@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DefaultLogger, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Logger } from '../logger';
@@ -32,12 +33,16 @@ export interface WorkerOptions {
   workflowBundlePath: string;
 }
 
+const maxActivities = 500;
+
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { services, connection } = options;
   exposeMetrics('ledger', 'purchases', 'webhooks');
   // The SDK cancels running activities only once the shutdown grace time is over; a webhook drain
   // waiting for work would hold every shutdown that long. This tells it at once.
   const stopping = new AbortController();
+  // Every running drain listens to it (up to one per activity slot below), not a leak.
+  setMaxListeners(maxActivities + 10, stopping.signal);
   const worker = await Worker.create({
     connection,
     namespace: services.config.TEMPORAL_NAMESPACE,
@@ -48,7 +53,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     shutdownGraceTime: '20 seconds',
     // Webhook drains hold a slot while their endpoint is busy (and briefly after): they wait on HTTP
     // and MongoDB, not on this process's CPU, so there is room for many beside the other activities.
-    maxConcurrentActivityTaskExecutions: 500,
+    maxConcurrentActivityTaskExecutions: maxActivities,
   });
   // Both ways a worker stops (SIGINT/SIGTERM through the Runtime, or a call) go through this method.
   const shutdown = worker.shutdown.bind(worker);

@@ -61,6 +61,33 @@ describe('webhook delivery engine', function () {
     }
   });
 
+  it('many drains at once in one worker: no listener-leak warning from the shared shutdown signal', async () => {
+    // Every running drain listens to the worker's shutdown signal; past 10 Node warned of a leak.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    // One host: its cap keeps most drains waiting for a turn, all of them running at once.
+    const site = await startReceiver(() => ({ status: 200, delayMs: 300 }));
+    try {
+      const plugins = [];
+      for (let i = 0; i < 14; i += 1) plugins.push(await registerPlugin(h.apiUrl, { site_url: site.url }));
+      await Promise.all(
+        plugins.map((plugin) =>
+          publishEvent(h.publisher, { instance_id: plugin.instance_id, event: 'config_updated', data: {} }),
+        ),
+      );
+      await site.waitFor(14, 30_000);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      assert.deepEqual(
+        warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await site.close();
+    }
+  });
+
   it('an entry queued by another process (no drain of its own) is found by the poll', async () => {
     const site = await startReceiver();
     const shared = await stack();
