@@ -22,16 +22,18 @@ import { arrivalLatencies, percentile, startBenchStack } from './bench-stack';
 
 // `npm run bench:webhooks`: webhook throughput and latency on a private local stack (in-memory
 // Temporal, the embedded MongoDB-wire server in a temporary folder), against receivers in a process
-// of their own, next to a bare workflow with one POST activity and a bare loop of HTTP POSTs to the same
-// receiver. Bursts measure throughput (and the queueing they cause); a paced run below capacity
-// measures the latency of one delivery; 98 healthy sites beside a dead and a hanging one show what
-// broken sites cost healthy ones. It also prints what the MongoDB-wire commands cost. Each scenario
-// stops after 25 s (the burst of 2,000 after 120 s), so the whole run takes two to three minutes.
+// of their own, next to the raw parts: a bare workflow with one POST activity, bare loops of HTTP
+// POSTs to the same receiver, and bare `insertOne` calls to the same server. Bursts measure throughput
+// (and the queueing they cause); a paced run below capacity measures the latency of one delivery; 98
+// healthy sites beside a dead and a hanging one show what broken sites cost healthy ones. It also
+// prints what the MongoDB-wire commands cost. Each scenario stops after 25 s (the burst of 2,000
+// after 120 s); a round takes about a minute. BENCH_REPEAT=n runs n rounds and prints each row's
+// median and every round's figures (this VM's speed drifts by a factor of two within minutes).
 
 const burstEvents = 200;
 const largeBurstEvents = 2_000;
 const pacedPerSecond = 5;
-const pacedSeconds = 8;
+const pacedSeconds = 20;
 const publishConcurrency = 16;
 const scenarioLimitMs = 25_000;
 
@@ -94,6 +96,32 @@ interface Figures {
   publishP99?: number;
   /** CPU of this process (publishers, worker, drains) while the scenario ran, % of one core. */
   cpuPercent?: number;
+}
+
+/** Each column's median over repeated runs of one row (the count and name of the first). */
+function medianFigures(runs: Figures[]): Figures {
+  const median = (pick: (f: Figures) => number | undefined) => {
+    const values = runs.flatMap((f) => {
+      const value = pick(f);
+      return value === undefined ? [] : [value];
+    });
+    if (values.length === 0) return undefined;
+    values.sort((a, b) => a - b);
+    const middle = Math.floor(values.length / 2);
+    return values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+  };
+  const first = runs[0]!;
+  if (runs.length === 1) return first;
+  return {
+    name: first.name,
+    count: first.count,
+    perSecond: median((f) => f.perSecond)!,
+    p50: median((f) => f.p50)!,
+    p99: median((f) => f.p99)!,
+    publishP50: median((f) => f.publishP50),
+    publishP99: median((f) => f.publishP99),
+    cpuPercent: median((f) => f.cpuPercent),
+  };
 }
 
 function line(f: Figures): string {
@@ -267,6 +295,33 @@ async function bareWorkflowScenario(
   return arrivalFigures(name, startedAt, arrivals, count, started);
 }
 
+/** The driver's ceiling: one `insertOne` per call into a scratch collection, 16 calls at a time. */
+async function bareInsertScenario(name: string, db: Db, count: number): Promise<Figures> {
+  const scratch = db.collection<{ _id: string; at: Date; body: string }>('bench_bare_inserts');
+  const body = JSON.stringify({ id: 'evt_bare', event: 'credits_updated', data: { user_id: 1 } });
+  const latencies: number[] = [];
+  const runId = Date.now();
+  const started = now();
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    publishConcurrency,
+    async (i) => {
+      const t0 = now();
+      await scratch.insertOne({ _id: `bare_${runId}_${i}`, at: new Date(), body });
+      latencies.push(now() - t0);
+    },
+  );
+  const elapsed = now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    count,
+    perSecond: (count / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
 /** The bare workflow's activity: one POST with keep-alive, the webhook id in its header. */
 function barePostActivity(): BarePost {
   const agent = new http.Agent({ keepAlive: true });
@@ -369,7 +424,8 @@ async function main(): Promise<void> {
     const one: Receiver = { url: sites.urls[0]! };
     const many: Receiver[] = sites.urls.slice(1).map((url) => ({ url }));
     const oneSite = await registerSites(db, [one]);
-    const manySites = await registerSites(db, many);
+    // A new set of 100 instances on the same sites each round: the first row finds their drains asleep.
+    let manySites = await registerSites(db, many);
     // 100 sites again, two of them broken: one refuses connections (nothing listens on its port),
     // one accepts and never answers. Only the 98 healthy ones are timed.
     const hanging: Receiver = { url: sites.hanging };
@@ -394,22 +450,8 @@ async function main(): Promise<void> {
         'wake-100',
         () => deliveryScenario('webhooks, 100 endpoints asleep, 1 each', publisher, manySites, arrivals, 100),
       ],
-      [
-        'paced-1',
-        () =>
-          deliveryScenario(
-            `webhooks, 1 endpoint, ${pacedPerSecond}/s`,
-            publisher,
-            oneSite,
-            arrivals,
-            paced,
-            pacedPerSecond,
-          ),
-      ],
-      [
-        'burst-1',
-        () => deliveryScenario('webhooks, 1 endpoint, burst', publisher, oneSite, arrivals, burstEvents),
-      ],
+      // Right after the wake: each of the 100 sites gets an event every 20 s, so their drains (awake
+      // for 30 s after their last work) stay awake, as a site's does under steady traffic.
       [
         'paced-100',
         () =>
@@ -425,6 +467,22 @@ async function main(): Promise<void> {
       [
         'burst-100',
         () => deliveryScenario('webhooks, 100 endpoints, burst', publisher, manySites, arrivals, burstEvents),
+      ],
+      [
+        'paced-1',
+        () =>
+          deliveryScenario(
+            `webhooks, 1 endpoint, ${pacedPerSecond}/s`,
+            publisher,
+            oneSite,
+            arrivals,
+            paced,
+            pacedPerSecond,
+          ),
+      ],
+      [
+        'burst-1',
+        () => deliveryScenario('webhooks, 1 endpoint, burst', publisher, oneSite, arrivals, burstEvents),
       ],
       [
         'degraded',
@@ -470,6 +528,7 @@ async function main(): Promise<void> {
             burstEvents,
           ),
       ],
+      ['bare-insert', () => bareInsertScenario('bare insertOne, 16 at a time', db, largeBurstEvents)],
       ['bare-sequential', () => bareLoop('bare POST loop, sequential', one.url, 1, burstEvents)],
       [
         'bare-cap',
@@ -486,30 +545,57 @@ async function main(): Promise<void> {
           ),
       ],
     ];
-    const results: Figures[] = [];
-    const commandsPerScenario: Array<{ name: string; count: number; commands: Map<string, number[]> }> = [];
-    for (const [label, scenario] of scenarios) {
-      if (only && !only.test(label)) continue;
-      commandMs.clear();
-      const profiler = process.env.BENCH_PROFILE ? await startProfile() : undefined;
-      const cpuBefore = process.cpuUsage();
-      const wallBefore = now();
-      const figures = await scenario();
-      const cpu = process.cpuUsage(cpuBefore);
-      figures.cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - wallBefore)) * 100;
-      if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}/${label}.cpuprofile`);
-      results.push(figures);
-      commandsPerScenario.push({ name: figures.name, count: figures.count, commands: new Map(commandMs) });
+    // BENCH_REPEAT=n runs the list n times over (so that the VM's drift touches every row alike) and
+    // reports each row's median with its spread.
+    const rounds = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
+    const runs = new Map<string, Figures[]>();
+    const commandsPerScenario = new Map<
+      string,
+      { name: string; count: number; commands: Map<string, number[]> }
+    >();
+    for (let round = 1; round <= rounds; round += 1) {
+      if (rounds > 1) say(`[bench] round ${round} of ${rounds}`);
+      if (round > 1) manySites = await registerSites(db, many);
+      for (const [label, scenario] of scenarios) {
+        if (only && !only.test(label)) continue;
+        // Each row starts on cold one-second caches, as the first round's rows do.
+        if (round > 1) await new Promise((resolve) => setTimeout(resolve, 1_500));
+        commandMs.clear();
+        const profiler = process.env.BENCH_PROFILE ? await startProfile() : undefined;
+        const cpuBefore = process.cpuUsage();
+        const wallBefore = now();
+        const figures = await scenario();
+        const cpu = process.cpuUsage(cpuBefore);
+        figures.cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - wallBefore)) * 100;
+        if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}/${label}.cpuprofile`);
+        runs.set(label, [...(runs.get(label) ?? []), figures]);
+        commandsPerScenario.set(label, {
+          name: figures.name,
+          count: figures.count,
+          commands: new Map(commandMs),
+        });
+      }
     }
+    const results = [...runs.values()].map((figures) => medianFigures(figures));
     say('');
     say('latency: from the publish call (event creation) to receipt by the receiver');
     say(
       `${'scenario'.padEnd(44)} ${'count'.padStart(6)} ${'per sec'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'publish p50'.padStart(12)} ${'publish p99'.padStart(12)} ${'cpu %'.padStart(6)}`,
     );
     for (const result of results) say(line(result));
+    if (rounds > 1) {
+      say('');
+      say(`each round (the table above gives each column's median): per sec, then p99 ms, in round order`);
+      for (const figures of runs.values()) {
+        const each = (pick: (f: Figures) => number) => figures.map((f) => pick(f).toFixed(1)).join(' / ');
+        say(
+          `  ${figures[0]!.name.padEnd(44)} ${each((f) => f.perSecond).padStart(24)}   ${each((f) => f.p99)}`,
+        );
+      }
+    }
     say('');
     say('MongoDB-wire commands per scenario (calls per webhook received; mean command time):');
-    for (const { name, count, commands } of commandsPerScenario) {
+    for (const { name, count, commands } of commandsPerScenario.values()) {
       if (commands.size === 0) continue;
       say(`  ${name}`);
       const rows = [...commands].sort((a, b) => b[1].length - a[1].length);
