@@ -14,6 +14,7 @@ import { createWorker, installTemporalRuntime } from '../src/temporal/worker';
 import { ensureWorkflowBundle } from '../src/temporal/workflow-bundle';
 import { registerInstance } from '../src/tenancy/instances';
 import { createSecretBox } from '../src/tenancy/secret-box';
+import { startBroadcast } from '../src/webhooks/broadcast';
 import { mapLimit } from '../src/webhooks/map-limit';
 import { publishEvent, type WebhookPublisherDeps, webhookPublisher } from '../src/webhooks/publish';
 import { freePort } from '../tools/stack/ports';
@@ -342,24 +343,72 @@ function barePostActivity(): BarePost {
   };
 }
 
+let siteSeq = 0;
+
+/** An instance per receiver (16 registrations at a time), in the receivers' order. */
 async function registerSites(db: Db, receivers: Receiver[]): Promise<string[]> {
   const box = createSecretBox(undefined);
-  const ids: string[] = [];
-  for (const [i, receiver] of receivers.entries()) {
-    const instanceId = `bench-${Date.now()}-${i}`;
+  siteSeq += 1;
+  const ids = receivers.map((_, i) => `bench-${Date.now()}-${siteSeq}-${i}`);
+  await mapLimit([...receivers.entries()], publishConcurrency, async ([i, receiver]) => {
     await registerInstance(
       db,
       box,
-      {
-        instance_id: instanceId,
-        site_url: receiver.url,
-        admin_email: 'b@example.jp',
-      },
+      { instance_id: ids[i]!, site_url: receiver.url, admin_email: 'b@example.jp' },
       { mode: 'open' },
     );
-    ids.push(instanceId);
-  }
+  });
   return ids;
+}
+
+/**
+ * A broadcast to `count` new instances spread over the 100 sites (so `count / 100` per host), whose
+ * drains are all asleep: from the start call to the last receipt. Each webhook is timed from the
+ * start call, since the broadcast publishes them in pages.
+ */
+async function broadcastScenario(
+  name: string,
+  publisher: WebhookPublisherDeps,
+  client: Client,
+  db: Db,
+  sites: Receiver[],
+  arrivals: Map<string, number>,
+  count: number,
+): Promise<Figures> {
+  say(`[bench] registering ${count} instances for the broadcast`);
+  const targets = await registerSites(
+    db,
+    Array.from({ length: count }, (_, i) => sites[i % sites.length]!),
+  );
+  arrivals.clear();
+  const started = now();
+  const { workflow_id } = await startBroadcast(publisher, {
+    event: 'package_updated',
+    data: { package_id: 'pkg_bench' },
+    instance_ids: targets,
+  });
+  await client.workflow.getHandle(workflow_id).result();
+  say(`[bench] broadcast published ${count} events in ${((now() - started) / 1000).toFixed(1)}s`);
+  const limitMs = 900_000;
+  let reported = 0;
+  while (arrivals.size < count && now() - started < limitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (arrivals.size - reported >= count / 10) {
+      reported = arrivals.size;
+      say(
+        `[bench] broadcast: ${reported} of ${count} received after ${((now() - started) / 1000).toFixed(0)}s`,
+      );
+    }
+  }
+  const latencies = [...arrivals.values()].map((at) => at - started).sort((a, b) => a - b);
+  const missing = count - latencies.length;
+  return {
+    name: missing > 0 ? `${name} (${missing} not in ${limitMs / 1000}s)` : name,
+    count: latencies.length,
+    perSecond: (latencies.length / (Math.max(...arrivals.values()) - started)) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 async function main(): Promise<void> {
@@ -516,6 +565,26 @@ async function main(): Promise<void> {
             { limitMs: 120_000 },
           ),
       ],
+      // Minutes, not seconds: only when asked for, BENCH_ONLY=broadcast (BENCH_BROADCAST=n instances).
+      ...(only?.test('broadcast')
+        ? [
+            [
+              'broadcast',
+              () => {
+                const count = Number(process.env.BENCH_BROADCAST ?? 10_000);
+                return broadcastScenario(
+                  `broadcast to ${count} instances asleep, 1 each`,
+                  publisher,
+                  client,
+                  db,
+                  many,
+                  arrivals,
+                  count,
+                );
+              },
+            ] satisfies [string, () => Promise<Figures>],
+          ]
+        : []),
       [
         'bare-workflow',
         () =>
