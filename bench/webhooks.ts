@@ -548,6 +548,9 @@ async function main(): Promise<void> {
           await deliveryScenario('warm-up', publisher, degradedSites, arrivals, 100, undefined, {
             healthy: new Set(healthySites),
           });
+          // As before the all-healthy burst: the warm-up's last writes done, the one-second caches
+          // cold. (The dead site's first retry falls due during the timed burst.)
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
           return deliveryScenario(
             'webhooks, 98 healthy + 1 dead + 1 hanging, burst',
             publisher,
