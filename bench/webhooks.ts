@@ -141,26 +141,61 @@ function line(f: Figures): string {
 
 /**
  * Waits (up to the scenario limit) for `count` webhooks to arrive, then times each from when it was
- * sent on its way (`sentAt`, by webhook id) to its receipt.
+ * sent on its way (`sentAt`, by webhook id, or one time for all) to its receipt. `progress` is
+ * called at each look while waiting.
  */
 async function arrivalFigures(
   name: string,
-  sentAt: Map<string, number>,
+  sentAt: Map<string, number> | number,
   arrivals: Map<string, number>,
   count: number,
   started: number,
   limitMs = scenarioLimitMs,
+  progress: () => void = () => {},
 ): Promise<Figures> {
   while (arrivals.size < count && now() - started < limitMs) {
     await new Promise((resolve) => setTimeout(resolve, 50));
+    progress();
   }
-  const latencies = arrivalLatencies(sentAt, arrivals);
+  const latencies =
+    typeof sentAt === 'number'
+      ? [...arrivals.values()].map((at) => at - sentAt).sort((a, b) => a - b)
+      : arrivalLatencies(sentAt, arrivals);
   const last = Math.max(...arrivals.values());
   const missing = count - latencies.length;
   return {
     name: missing > 0 ? `${name} (${missing} not in ${limitMs / 1000}s)` : name,
     count: latencies.length,
     perSecond: (latencies.length / (last - started)) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** `count` calls, `concurrency` at a time, each timed from its start to its end. */
+async function timedCalls(
+  name: string,
+  count: number,
+  concurrency: number,
+  call: (i: number) => Promise<void>,
+): Promise<Figures> {
+  const latencies: number[] = [];
+  const started = now();
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const t0 = now();
+      await call(i);
+      latencies.push(now() - t0);
+    },
+  );
+  const elapsed = now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    count: latencies.length,
+    perSecond: (latencies.length / elapsed) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
@@ -228,10 +263,8 @@ async function deliveryScenario(
 async function bareLoop(name: string, url: string, concurrency: number, count: number): Promise<Figures> {
   const agent = new http.Agent({ keepAlive: true });
   const body = JSON.stringify({ id: 'evt_bare', event: 'credits_updated', data: { user_id: 1 } });
-  const latencies: number[] = [];
   const post = (i: number) =>
     new Promise<void>((resolve, reject) => {
-      const t0 = now();
       const req = http.request(
         `${url}/`,
         {
@@ -241,31 +274,15 @@ async function bareLoop(name: string, url: string, concurrency: number, count: n
         },
         (res) => {
           res.resume();
-          res.on('end', () => {
-            latencies.push(now() - t0);
-            resolve();
-          });
+          res.on('end', () => resolve());
         },
       );
       req.on('error', reject);
       req.end(body);
     });
-  const started = now();
-  await mapLimit(
-    Array.from({ length: count }, (_, i) => i),
-    concurrency,
-    post,
-  );
-  const elapsed = now() - started;
+  const figures = await timedCalls(name, count, concurrency, post);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    count: latencies.length,
-    perSecond: (latencies.length / elapsed) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return figures;
 }
 
 /**
@@ -297,30 +314,13 @@ async function bareWorkflowScenario(
 }
 
 /** The driver's ceiling: one `insertOne` per call into a scratch collection, 16 calls at a time. */
-async function bareInsertScenario(name: string, db: Db, count: number): Promise<Figures> {
+function bareInsertScenario(name: string, db: Db, count: number): Promise<Figures> {
   const scratch = db.collection<{ _id: string; at: Date; body: string }>('bench_bare_inserts');
   const body = JSON.stringify({ id: 'evt_bare', event: 'credits_updated', data: { user_id: 1 } });
-  const latencies: number[] = [];
   const runId = Date.now();
-  const started = now();
-  await mapLimit(
-    Array.from({ length: count }, (_, i) => i),
-    publishConcurrency,
-    async (i) => {
-      const t0 = now();
-      await scratch.insertOne({ _id: `bare_${runId}_${i}`, at: new Date(), body });
-      latencies.push(now() - t0);
-    },
-  );
-  const elapsed = now() - started;
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    count,
-    perSecond: (count / elapsed) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return timedCalls(name, count, publishConcurrency, async (i) => {
+    await scratch.insertOne({ _id: `bare_${runId}_${i}`, at: new Date(), body });
+  });
 }
 
 /** The bare workflow's activity: one POST with keep-alive, the webhook id in its header. */
@@ -394,28 +394,17 @@ async function broadcastScenario(
     .then(() => {
       publishedIn = now() - started;
     });
-  const limitMs = 900_000;
   let reported = 0;
-  while (arrivals.size < count && now() - started < limitMs) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (arrivals.size - reported >= count / 10) {
-      reported = arrivals.size;
-      say(
-        `[bench] broadcast: ${reported} of ${count} received after ${((now() - started) / 1000).toFixed(0)}s`,
-      );
-    }
-  }
+  const figures = await arrivalFigures(name, started, arrivals, count, started, 900_000, () => {
+    if (arrivals.size - reported < count / 10) return;
+    reported = arrivals.size;
+    say(
+      `[bench] broadcast: ${reported} of ${count} received after ${((now() - started) / 1000).toFixed(0)}s`,
+    );
+  });
   if (publishedIn !== undefined)
     say(`[bench] the broadcast published its ${count} events in ${(publishedIn / 1000).toFixed(1)}s`);
-  const latencies = [...arrivals.values()].map((at) => at - started).sort((a, b) => a - b);
-  const missing = count - latencies.length;
-  return {
-    name: missing > 0 ? `${name} (${missing} not in ${limitMs / 1000}s)` : name,
-    count: latencies.length,
-    perSecond: (latencies.length / (Math.max(...arrivals.values()) - started)) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return figures;
 }
 
 async function main(): Promise<void> {
